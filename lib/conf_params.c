@@ -1,0 +1,74 @@
+/*
+ * conf_params: every main.cf parameter Pochta knows, with its type, default
+ * and bounds. Names and defaults follow Postfix where Postfix has the same
+ * parameter. A NULL default is computed at load time (myhostname, mydomain).
+ */
+#include "conf.h"
+
+#include <limits.h>
+
+#define NOLIMIT LONG_MAX
+
+const conf_param_t conf_params[] = {
+	/* Locations and identity */
+	{ "config_directory", CONF_STR, "/etc/pochta", 0, 0, 0 },
+	{ "queue_directory", CONF_STR, "/var/spool/pochta", 0, 0, 0 },
+	{ "daemon_directory", CONF_STR, "/usr/local/libexec/pochta", 0, 0, 0 },
+	{ "mail_owner", CONF_STR, "pochta", 0, 0, 0 },
+	{ "mail_name", CONF_STR, "Pochta", 0, 0, 0 },
+	{ "mail_version", CONF_STR, "0.1", 0, 0, 0 },
+	{ "syslog_name", CONF_STR, "pochta", 0, 0, 0 },
+	{ "maillog_file", CONF_STR, "", 0, 0, 0 },
+	{ "myhostname", CONF_STR, NULL, 0, 0, 0 },
+	{ "mydomain", CONF_STR, NULL, 0, 0, 0 },
+	{ "myorigin", CONF_STR, "$myhostname", 0, 0, 0 },
+	{ "mydestination", CONF_STR, "$myhostname, localhost.$mydomain, localhost", 0, 0, 0 },
+	{ "mynetworks", CONF_STR, "127.0.0.0/8 [::1]/128", 0, 0, 0 },
+	{ "inet_interfaces", CONF_STR, "all", 0, 0, 0 },
+	{ "recipient_delimiter", CONF_STR, "", 0, 0, 0 },
+
+	/* master */
+	{ "default_process_limit", CONF_INT, "100", 1, 100000, 0 },
+	{ "max_use", CONF_INT, "100", 1, NOLIMIT, 0 },
+	{ "max_idle", CONF_TIME, "100s", 1, NOLIMIT, 's' },
+	{ "service_throttle_time", CONF_TIME, "60s", 1, NOLIMIT, 's' },
+	{ "ipc_timeout", CONF_TIME, "3600s", 1, NOLIMIT, 's' },
+	{ "daemon_timeout", CONF_TIME, "18000s", 1, NOLIMIT, 's' },
+
+	/* smtpd */
+	{ "smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0, 0 },
+	{ "smtpd_timeout", CONF_TIME, "300s", 1, NOLIMIT, 's' },
+	{ "smtpd_recipient_limit", CONF_INT, "1000", 1, NOLIMIT, 0 },
+	{ "smtpd_hard_error_limit", CONF_INT, "20", 1, NOLIMIT, 0 },
+	{ "smtpd_soft_error_limit", CONF_INT, "10", 1, NOLIMIT, 0 },
+	{ "smtpd_error_sleep_time", CONF_TIME, "1s", 0, NOLIMIT, 's' },
+	{ "smtpd_junk_command_limit", CONF_INT, "100", 1, NOLIMIT, 0 },
+	{ "smtpd_forbid_bare_newline", CONF_STR, "normalize", 0, 0, 0 },
+	{ "disable_vrfy_command", CONF_BOOL, "no", 0, 0, 0 },
+	{ "message_size_limit", CONF_INT, "10240000", 0, NOLIMIT, 0 },
+	{ "line_length_limit", CONF_INT, "2048", 512, 1 << 20, 0 },
+	{ "header_size_limit", CONF_INT, "102400", 1024, NOLIMIT, 0 },
+	{ "smtpd_tls_cert_file", CONF_STR, "", 0, 0, 0 },
+	{ "smtpd_tls_key_file", CONF_STR, "", 0, 0, 0 },
+
+	/* queue and scheduling */
+	{ "queue_run_delay", CONF_TIME, "300s", 1, NOLIMIT, 's' },
+	{ "minimal_backoff_time", CONF_TIME, "300s", 1, NOLIMIT, 's' },
+	{ "maximal_backoff_time", CONF_TIME, "4000s", 1, NOLIMIT, 's' },
+	{ "maximal_queue_lifetime", CONF_TIME, "5d", 0, NOLIMIT, 'd' },
+	{ "qmgr_message_active_limit", CONF_INT, "20000", 1, NOLIMIT, 0 },
+	{ "local_destination_concurrency_limit", CONF_INT, "2", 1, NOLIMIT, 0 },
+	{ "virtual_destination_concurrency_limit", CONF_INT,
+	  "$default_destination_concurrency_limit", 1, NOLIMIT, 0 },
+	{ "default_destination_concurrency_limit", CONF_INT, "20", 1, NOLIMIT, 0 },
+
+	/* delivery */
+	{ "virtual_mailbox_domains", CONF_STR, "$virtual_mailbox_maps", 0, 0, 0 },
+	{ "virtual_mailbox_maps", CONF_STR, "", 0, 0, 0 },
+	{ "virtual_mailbox_base", CONF_STR, "", 0, 0, 0 },
+	{ "virtual_uid_maps", CONF_STR, "", 0, 0, 0 },
+	{ "virtual_gid_maps", CONF_STR, "", 0, 0, 0 },
+	{ "virtual_minimum_uid", CONF_INT, "100", 0, NOLIMIT, 0 },
+
+	{ NULL, CONF_STR, NULL, 0, 0, 0 }
+};

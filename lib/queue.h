@@ -1,0 +1,109 @@
+/*
+ * queue: queue files and queue IDs.
+ *
+ * Every daemon that touches the queue has queue_directory as its working
+ * directory, so queue paths are relative ("incoming/ID").
+ *
+ * A queue ID sorts by arrival time and is unique over the life of the
+ * queue: 9 hex digits of seconds, 5 of microseconds, "z", then the inode
+ * number of the file in hex (unique among live files).
+ *
+ * A queue file is a sequence of records, each
+ *
+ *   type length ":" data "\n"
+ *
+ * where type is one letter and length is decimal ASCII. The content record
+ * has a fixed 20-digit length so it can be streamed and patched. A file is
+ * complete only with its final "E" record; readers check every length and
+ * treat anything else as damaged. Recipient records are written with type
+ * 'R' and marked done in place by overwriting that letter with 'D' (one
+ * byte, so the mark is atomic), so a restart never re-delivers a
+ * recipient already done.
+ *
+ * Records: V version, T arrival ("sec.usec"), S sender, A attribute
+ * ("name=value"), R/D recipient, M content (LF line ends), E end.
+ *
+ * Files are written in incoming/ under a dot name, fsync'ed, renamed to
+ * their ID (no overwrite), and the directory is fsync'ed: only then is the
+ * message acknowledged.
+ */
+#ifndef POCHTA_QUEUE_H
+#define POCHTA_QUEUE_H
+
+#include <stddef.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include "str.h"
+
+#define QUEUE_ID_SIZE 40		/* buffer size for an ID and its NUL */
+#define QUEUE_RECORD_MAX (1 << 20)	/* any record but the content */
+#define QUEUE_FORMAT_VERSION "1"
+
+#define QUEUE_INCOMING "incoming"
+#define QUEUE_ACTIVE "active"
+#define QUEUE_DEFERRED "deferred"
+#define QUEUE_HOLD "hold"
+#define QUEUE_CORRUPT "corrupt"
+#define QUEUE_MAILDROP "maildrop"
+
+int queue_id_valid(const char *id);
+
+/* Writing a new queue file. */
+typedef struct queue_writer queue_writer_t;
+
+/* Creates the temporary file in dir and assigns the ID. NULL with errno. */
+queue_writer_t *queue_create(const char *dir);
+const char *queue_writer_id(const queue_writer_t *qw);
+struct timeval queue_writer_arrival(const queue_writer_t *qw);
+/* Each returns 0, or -1 with errno (ENOSPC and EDQUOT matter: 452 4.3.1). */
+int queue_put_sender(queue_writer_t *qw, const char *sender);
+int queue_put_attr(queue_writer_t *qw, const char *name, const char *value);
+int queue_put_rcpt(queue_writer_t *qw, const char *rcpt);
+int queue_content_begin(queue_writer_t *qw);
+int queue_content_write(queue_writer_t *qw, const void *data, size_t len);
+off_t queue_content_size(const queue_writer_t *qw);
+/* Finish, fsync, rename to the ID, fsync the directory; frees qw. */
+int queue_commit(queue_writer_t *qw);
+/* Remove the temporary file; frees qw. */
+void queue_abort(queue_writer_t *qw);
+
+/* Reading a queue file. */
+typedef struct queue_rcpt {
+	char *addr;
+	off_t offset;		/* of the record's type letter, for queue_mark_done */
+	int done;
+} queue_rcpt_t;
+
+typedef struct queue_attr {
+	char *name;
+	char *value;
+} queue_attr_t;
+
+typedef struct queue_msg {
+	char id[QUEUE_ID_SIZE];
+	struct timeval arrival;
+	char *sender;		/* "" for the null sender */
+	queue_attr_t *attrs;
+	size_t nattrs;
+	queue_rcpt_t *rcpts;
+	size_t nrcpts;
+	off_t content_offset;	/* first content byte in the file */
+	off_t content_size;
+	off_t file_size;
+} queue_msg_t;
+
+/* Parse the file open on fd (id is the file name). 0, or -1 with the
+ * reason in err when the file is damaged or incomplete. */
+int queue_read(int fd, const char *id, queue_msg_t *msg, str_t *err);
+void queue_msg_free(queue_msg_t *msg);
+const char *queue_msg_attr(const queue_msg_t *msg, const char *name);
+/* Mark one recipient done in place; the caller fsyncs (fdatasync) once
+ * for a batch of marks. 0 or -1 with errno. */
+int queue_mark_done(int fd, off_t offset);
+
+/* Move a file between queue directories ("incoming" -> "active"). */
+int queue_move(const char *id, const char *from, const char *to);
+/* Move a damaged file to corrupt/ and log why. */
+void queue_corrupt(const char *id, const char *from, const char *why);
+
+#endif

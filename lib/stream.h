@@ -1,0 +1,62 @@
+/*
+ * stream: buffered, bounded, timed I/O on a descriptor.
+ *
+ * Every read waits at most the stream's timeout (poll before read/write);
+ * every line read is bounded by the caller's limit. Errors are sticky:
+ * after one, later calls fail fast and stream_error() says which.
+ * The byte transport can be replaced (stream_set_io) so that TLS can be
+ * slid under an open stream after STARTTLS.
+ */
+#ifndef POCHTA_STREAM_H
+#define POCHTA_STREAM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "str.h"
+
+enum stream_status {
+	STREAM_OK = 0,
+	STREAM_EOF = -1,	/* the peer closed before any byte of the request */
+	STREAM_TIMEOUT = -2,
+	STREAM_ERROR = -3,	/* I/O error (errno kept) or earlier sticky error */
+	STREAM_TOOLONG = -4,	/* line longer than the limit: see stream_getline */
+};
+
+#define STREAM_BUF_SIZE 8192
+
+typedef struct stream stream_t;
+
+/* Transport hooks: return bytes moved, 0 for EOF, -1 with errno on error.
+ * EAGAIN/EWOULDBLOCK from a hook makes the stream poll the descriptor for
+ * the direction given in *want (POLLIN or POLLOUT) and retry. */
+typedef ssize_t (*stream_read_fn)(void *ctx, void *buf, size_t len, int *want);
+typedef ssize_t (*stream_write_fn)(void *ctx, const void *buf, size_t len, int *want);
+
+stream_t *stream_open(int fd);			/* takes ownership of fd */
+void stream_close(stream_t *st);		/* flushes nothing; closes fd */
+int stream_fd(const stream_t *st);
+void stream_set_timeout(stream_t *st, int seconds);	/* 0: wait forever */
+void stream_set_io(stream_t *st, stream_read_fn rd, stream_write_fn wr, void *ctx);
+int stream_error(const stream_t *st);		/* 0 or the sticky enum stream_status */
+
+/*
+ * Read one line into line (reset first), including its "\n" and any "\r"
+ * before it. Returns STREAM_OK with a complete line; STREAM_EOF when the
+ * peer closed before any byte (a last line without "\n" is returned as
+ * STREAM_OK without "\n"); STREAM_TOOLONG when limit bytes arrived without
+ * a "\n": line holds those limit bytes and the next call continues the same
+ * line. STREAM_TIMEOUT or STREAM_ERROR otherwise.
+ */
+int stream_getline(stream_t *st, str_t *line, size_t limit);
+/* Read exactly len bytes (appended to out). */
+int stream_read_exact(stream_t *st, str_t *out, size_t len);
+size_t stream_pending(const stream_t *st);	/* bytes buffered but unread */
+void stream_discard_pending(stream_t *st);	/* drop them (STARTTLS) */
+
+int stream_write(stream_t *st, const void *data, size_t len);
+int stream_puts(stream_t *st, const char *s);
+int stream_printf(stream_t *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int stream_flush(stream_t *st);
+
+#endif

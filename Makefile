@@ -32,7 +32,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS   = -lssl -lcrypto -ldb -lsasl2
 
 # Program directories and the binary each one builds.
-PROG_DIRS = master smtpd qmgr local admin
+PROG_DIRS = $(foreach d,master smtpd qmgr local admin,$(if $(wildcard $(d)/*.c),$(d)))
 bin_name  = $(if $(filter admin,$(1)),pochta,$(1))
 PROGRAMS  = $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(call bin_name,$(d)))
 
@@ -45,6 +45,8 @@ UNIT_OBJ   = $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/unit/runner.o
 UNIT_BIN   = $(BUILD)/tests/unit
 SUITES_H   = $(BUILD)/tests/suites.h
 BENCH_BIN  = $(BUILD)/bin/smtp-load
+# The first python3 with pytest: a python3 earlier in PATH may lack Debian's.
+PYTHON    ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 
 .PHONY: all deps run check unit unit-san integration bench install clean
 all: $(PROGRAMS) $(BENCH_BIN)
@@ -91,7 +93,7 @@ unit-san:
 	$(MAKE) SAN=1 unit
 
 integration: all
-	POCHTA_BIN=$(abspath $(BUILD)/bin) python3 -m pytest -q -p no:cacheprovider tests/integration
+	POCHTA_BIN=$(abspath $(BUILD)/bin) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 check: deps
 	$(MAKE) all
@@ -111,7 +113,9 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(ETCDIR)
 	install -m 755 $(BUILD)/bin/pochta $(DESTDIR)$(SBINDIR)/pochta
 	for p in master smtpd qmgr local; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
-	for f in main.cf master.cf; do [ -e $(DESTDIR)$(ETCDIR)/$$f ] || install -m 644 conf/$$f $(DESTDIR)$(ETCDIR)/$$f; done
+	[ -e $(DESTDIR)$(ETCDIR)/master.cf ] || install -m 644 conf/master.cf $(DESTDIR)$(ETCDIR)/master.cf
+	[ -e $(DESTDIR)$(ETCDIR)/main.cf ] || { sed 's|^daemon_directory = .*|daemon_directory = $(LIBEXEC)|' \
+		conf/main.cf > $(DESTDIR)$(ETCDIR)/main.cf && chmod 644 $(DESTDIR)$(ETCDIR)/main.cf; }
 
 clean:
 	rm -rf build

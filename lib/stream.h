@@ -6,6 +6,8 @@
  * after one, later calls fail fast and stream_error() says which.
  * The byte transport can be replaced (stream_set_io) so that TLS can be
  * slid under an open stream after STARTTLS.
+ * Reading with nothing buffered first flushes pending output, so a
+ * request/reply exchange cannot deadlock on an unflushed request.
  */
 #ifndef POCHTA_STREAM_H
 #define POCHTA_STREAM_H
@@ -28,7 +30,11 @@ typedef struct stream stream_t;
 
 /* Transport hooks: return bytes moved, 0 for EOF, -1 with errno on error.
  * EAGAIN/EWOULDBLOCK from a hook makes the stream poll the descriptor for
- * the direction given in *want (POLLIN or POLLOUT) and retry. */
+ * the direction given in *want (POLLIN or POLLOUT) and retry.
+ * A replaced transport is called before any poll (it may hold bytes the
+ * descriptor cannot show), so it must not block: use a non-blocking fd.
+ * stream_set_io(st, NULL, NULL, NULL) restores the plain transport:
+ * read(2), and for sockets send(2) without blocking or SIGPIPE. */
 typedef ssize_t (*stream_read_fn)(void *ctx, void *buf, size_t len, int *want);
 typedef ssize_t (*stream_write_fn)(void *ctx, const void *buf, size_t len, int *want);
 
@@ -48,7 +54,8 @@ int stream_error(const stream_t *st);		/* 0 or the sticky enum stream_status */
  * line. STREAM_TIMEOUT or STREAM_ERROR otherwise.
  */
 int stream_getline(stream_t *st, str_t *line, size_t limit);
-/* Read exactly len bytes (appended to out). */
+/* Read exactly len bytes (appended to out). STREAM_EOF when the peer
+ * closes first; out then holds the bytes that did arrive. */
 int stream_read_exact(stream_t *st, str_t *out, size_t len);
 size_t stream_pending(const stream_t *st);	/* bytes buffered but unread */
 void stream_discard_pending(stream_t *st);	/* drop them (STARTTLS) */

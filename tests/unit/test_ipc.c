@@ -1,0 +1,327 @@
+/*
+ * test_ipc: the daemon-to-daemon attribute format - round trips with
+ * binary values, lookups, and every way a malformed message is refused.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "str.h"
+#include "stream.h"
+
+#define TEST_BINARY "a\0b\nc\r\n"
+#define TEST_BINARY_LEN (sizeof(TEST_BINARY) - 1)
+
+/* A stream that reads exactly these bytes, then EOF. */
+static stream_t *test_stream_of(const void *data, size_t len)
+{
+	char path[] = "/tmp/pochta-test-ipc-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	return stream_open(fd);
+}
+
+static int test_read_text(const char *text, ipc_msg_t *msg)
+{
+	stream_t *st = test_stream_of(text, strlen(text));
+	int status = ipc_read(st, msg);
+
+	stream_close(st);
+	return status;
+}
+
+static ipc_msg_t *test_sample(void)
+{
+	ipc_msg_t *msg = ipc_new();
+
+	ipc_add(msg, "sender", "alice@example.org");
+	ipc_add(msg, "rcpt", "bob@example.org");
+	ipc_add(msg, "rcpt", "carol@example.org");
+	ipc_add_len(msg, "body_part", TEST_BINARY, TEST_BINARY_LEN);
+	ipc_add_int(msg, "size", -4242);
+	ipc_add(msg, "empty", "");
+	return msg;
+}
+
+/* The sample message encoded, for feeding the reader damaged copies. */
+static void test_encode(const ipc_msg_t *msg, str_t *out)
+{
+	int fds[2];
+	stream_t *writer;
+	stream_t *reader;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	writer = stream_open(fds[0]);
+	reader = stream_open(fds[1]);
+	ck_assert_int_eq(ipc_write(writer, msg), STREAM_OK);
+	ck_assert_int_eq(stream_flush(writer), STREAM_OK);
+	stream_close(writer);
+	str_reset(out);
+	while (stream_read_exact(reader, out, 1) == STREAM_OK)
+		continue;
+	stream_close(reader);
+}
+
+START_TEST(test_round_trip)
+{
+	ipc_msg_t *sent = test_sample();
+	ipc_msg_t *got = ipc_new();
+	str_t wire = STR_INIT;
+	stream_t *st;
+	size_t len;
+
+	test_encode(sent, &wire);
+	ck_assert_mem_eq(wire.data, "P1 6\nsender 17:alice@example.org\n", 33);
+	st = test_stream_of(wire.data, wire.len);
+	ck_assert_int_eq(ipc_read(st, got), STREAM_OK);
+	ck_assert_uint_eq(ipc_count(got), 6);
+	for (size_t i = 0; i < ipc_count(sent); i++) {
+		size_t want_len;
+		const char *want = ipc_value(sent, i, &want_len);
+
+		ck_assert_str_eq(ipc_name(got, i), ipc_name(sent, i));
+		ck_assert_ptr_nonnull(ipc_value(got, i, NULL));
+		ck_assert_mem_eq(ipc_value(got, i, &len), want, want_len + 1);
+		ck_assert_uint_eq(len, want_len);
+	}
+	ck_assert_int_eq(ipc_read(st, got), STREAM_EOF);
+	ck_assert_uint_eq(ipc_count(got), 0);
+	str_free(&wire);
+	stream_close(st);
+	ipc_free(sent);
+	ipc_free(got);
+}
+END_TEST
+
+START_TEST(test_two_messages_in_a_row)
+{
+	const char *text = "P1 0\nP1 1\nstatus 1:0\n";
+	stream_t *st = test_stream_of(text, strlen(text));
+	ipc_msg_t *msg = ipc_new();
+
+	ck_assert_int_eq(ipc_read(st, msg), STREAM_OK);
+	ck_assert_uint_eq(ipc_count(msg), 0);
+	ck_assert_int_eq(ipc_read(st, msg), STREAM_OK);
+	ck_assert_uint_eq(ipc_count(msg), 1);
+	ck_assert_int_eq(ipc_get_int(msg, "status", -1), 0);
+	ck_assert_int_eq(ipc_read(st, msg), STREAM_EOF);
+	stream_close(st);
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_lookups)
+{
+	ipc_msg_t *msg = ipc_new();
+
+	ck_assert_int_eq(test_read_text("P1 5\nfuture_field 3:xyz\nrcpt 3:b@c\nrcpt 3:d@e\n"
+					"size 4:1234\nbad_int 3:12x\n", msg), STREAM_OK);
+	ck_assert_str_eq(ipc_get(msg, "rcpt"), "b@c");
+	ck_assert_ptr_null(ipc_get(msg, "sender"));
+	ck_assert_int_eq(ipc_get_int(msg, "size", -1), 1234);
+	ck_assert_int_eq(ipc_get_int(msg, "bad_int", -1), -1);
+	ck_assert_int_eq(ipc_get_int(msg, "rcpt", 7), 7);
+	ck_assert_int_eq(ipc_get_int(msg, "absent", 99), 99);
+	ck_assert_str_eq(ipc_name(msg, 2), "rcpt");
+	ck_assert_str_eq(ipc_value(msg, 2, NULL), "d@e");
+	ipc_clear(msg);
+	ck_assert_uint_eq(ipc_count(msg), 0);
+	ck_assert_ptr_null(ipc_get(msg, "rcpt"));
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_int_extremes)
+{
+	ipc_msg_t *msg = ipc_new();
+
+	ipc_add_int(msg, "max", 9223372036854775807LL);
+	ipc_add_int(msg, "min", -9223372036854775807LL - 1);
+	ipc_add(msg, "over", "9223372036854775808");
+	ipc_add(msg, "space", " 5");
+	ck_assert_int_eq(ipc_get_int(msg, "max", 0), 9223372036854775807LL);
+	ck_assert_int_eq(ipc_get_int(msg, "min", 0), -9223372036854775807LL - 1);
+	ck_assert_int_eq(ipc_get_int(msg, "over", 3), 3);
+	ck_assert_int_eq(ipc_get_int(msg, "space", 3), 3);
+	ipc_free(msg);
+}
+END_TEST
+
+/* Every proper prefix of a valid message is refused without a crash. */
+START_TEST(test_truncated_input)
+{
+	ipc_msg_t *sent = test_sample();
+	ipc_msg_t *got = ipc_new();
+	str_t wire = STR_INIT;
+
+	test_encode(sent, &wire);
+	for (size_t cut = 0; cut < wire.len; cut++) {
+		stream_t *st = test_stream_of(wire.data, cut);
+		int status = ipc_read(st, got);
+
+		ck_assert_msg(status == (cut == 0 ? STREAM_EOF : IPC_BAD),
+			      "cut at %zu: status %d", cut, status);
+		ck_assert_uint_eq(ipc_count(got), 0);
+		stream_close(st);
+	}
+	str_free(&wire);
+	ipc_free(sent);
+	ipc_free(got);
+}
+END_TEST
+
+START_TEST(test_value_size_limit)
+{
+	ipc_msg_t *msg = ipc_new();
+	str_t wire = STR_INIT;
+	stream_t *st;
+	char header[64];
+
+	ck_assert_int_eq(test_read_text("P1 1\nbody 1048577:x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nbody 99999999:x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nbody 01:x\n", msg), IPC_BAD);
+	snprintf(header, sizeof(header), "P1 1\nbody %d:", IPC_VALUE_MAX);
+	str_append_cstr(&wire, header);
+	for (int i = 0; i < IPC_VALUE_MAX; i++)
+		str_putc(&wire, 'v');
+	str_putc(&wire, '\n');
+	st = test_stream_of(wire.data, wire.len);
+	ck_assert_int_eq(ipc_read(st, msg), STREAM_OK);
+	ck_assert_uint_eq(strlen(ipc_get(msg, "body")), IPC_VALUE_MAX);
+	stream_close(st);
+	str_free(&wire);
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_bad_header)
+{
+	ipc_msg_t *msg = ipc_new();
+
+	ck_assert_int_eq(test_read_text("P1 0\n", msg), STREAM_OK);
+	ck_assert_int_eq(test_read_text("P2 0\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P0 0\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P01 0\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("Q1 0\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 -1\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 0 \n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 0\r\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 000000000000000000000000000000000000\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("hello there\n", msg), IPC_BAD);
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_attr_count_limit)
+{
+	ipc_msg_t *msg = ipc_new();
+	char header[32];
+
+	snprintf(header, sizeof(header), "P1 %d\n", IPC_ATTR_MAX + 1);
+	ck_assert_int_eq(test_read_text(header, msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 99999999999\n", msg), IPC_BAD);
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_attr_count_at_limit)
+{
+	ipc_msg_t *msg = ipc_new();
+	str_t wire = STR_INIT;
+	stream_t *st;
+
+	str_printf(&wire, "P1 %d\n", IPC_ATTR_MAX);
+	for (int i = 0; i < IPC_ATTR_MAX; i++)
+		str_append_cstr(&wire, "rcpt 1:x\n");
+	st = test_stream_of(wire.data, wire.len);
+	ck_assert_int_eq(ipc_read(st, msg), STREAM_OK);
+	ck_assert_uint_eq(ipc_count(msg), IPC_ATTR_MAX);
+	stream_close(st);
+	str_free(&wire);
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_bad_names)
+{
+	ipc_msg_t *msg = ipc_new();
+	str_t text = STR_INIT;
+	char name[IPC_NAME_MAX + 2];
+
+	ck_assert_int_eq(test_read_text("P1 1\nok_name9 1:x\n", msg), STREAM_OK);
+	ck_assert_int_eq(test_read_text("P1 1\nSender 1:x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nse-nder 1:x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\n 1:x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nname1:x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nname  1:x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nname 1 :x\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nname :x\n", msg), IPC_BAD);
+	memset(name, 'n', IPC_NAME_MAX);
+	name[IPC_NAME_MAX] = 0;
+	str_printf(&text, "P1 1\n%s 1:x\n", name);
+	ck_assert_int_eq(test_read_text(str_cstr(&text), msg), STREAM_OK);
+	ck_assert_str_eq(ipc_get(msg, name), "x");
+	strcat(name, "n");
+	str_reset(&text);
+	str_printf(&text, "P1 1\n%s 1:x\n", name);
+	ck_assert_int_eq(test_read_text(str_cstr(&text), msg), IPC_BAD);
+	ck_assert_uint_eq(ipc_count(msg), 0);
+	str_free(&text);
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_value_terminator_required)
+{
+	ipc_msg_t *msg = ipc_new();
+
+	ck_assert_int_eq(test_read_text("P1 1\nname 2:ab\n", msg), STREAM_OK);
+	ck_assert_int_eq(test_read_text("P1 1\nname 1:ab\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 1\nname 2:ab\r\n", msg), IPC_BAD);
+	ck_assert_int_eq(test_read_text("P1 2\nname 2:ab\n", msg), IPC_BAD);
+	ipc_free(msg);
+}
+END_TEST
+
+START_TEST(test_writer_refuses_bad_name)
+{
+	ipc_msg_t *msg = ipc_new();
+
+	log_open_file("/dev/null");	/* the panic line is expected */
+	ipc_add(msg, "Bad Name", "x");
+}
+END_TEST
+
+Suite *suite_ipc(void)
+{
+	Suite *suite = suite_create("ipc");
+	TCase *good = tcase_create("good");
+	TCase *bad = tcase_create("bad");
+
+	tcase_add_test(good, test_round_trip);
+	tcase_add_test(good, test_two_messages_in_a_row);
+	tcase_add_test(good, test_lookups);
+	tcase_add_test(good, test_int_extremes);
+	tcase_add_test(bad, test_truncated_input);
+	tcase_add_test(bad, test_value_size_limit);
+	tcase_add_test(bad, test_bad_header);
+	tcase_add_test(bad, test_attr_count_limit);
+	tcase_add_test(bad, test_attr_count_at_limit);
+	tcase_add_test(bad, test_bad_names);
+	tcase_add_test(bad, test_value_terminator_required);
+	tcase_add_test_raise_signal(bad, test_writer_refuses_bad_name, SIGABRT);
+	suite_add_tcase(suite, good);
+	suite_add_tcase(suite, bad);
+	return suite;
+}

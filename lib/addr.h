@@ -3,9 +3,10 @@
  *
  * Parses the "<path>" argument of MAIL FROM and RCPT TO (with optional
  * source route, quoted local parts, address literals, and the null path
- * "<>"), returns the address in its internal form (quotes removed where
- * not needed) and where the ESMTP parameters begin. Also splits addresses
- * at the last "@" and quotes a local part for the wire.
+ * "<>"), returns the address in its internal form (the local part with its
+ * quotes and backslashes removed; addr_quote puts them back) and where the
+ * ESMTP parameters begin. Also splits addresses at the last "@" and quotes
+ * a local part for the wire.
  */
 #ifndef POCHTA_ADDR_H
 #define POCHTA_ADDR_H

@@ -63,6 +63,23 @@ long conf_parse_time(const char *text, char default_unit);
 char **conf_split_list(const char *value, size_t *count);
 void conf_free_list(char **items, size_t count);
 
+/* Text files in main.cf syntax (main.cf, master.cf, table sources):
+ * read a whole file of at most max bytes (-1 with "path: reason" in err),
+ * then take logical lines: trimmed, continuation lines joined with one
+ * space, blank and "#" comment lines skipped. */
+typedef struct conf_lines {
+	const char *path;	/* for warnings */
+	const char *text;
+	size_t len;
+	size_t pos;
+	int lineno;		/* physical line last consumed */
+} conf_lines_t;
+
+int conf_read_file(const char *path, size_t max, str_t *text, str_t *err);
+void conf_lines_init(conf_lines_t *lines, const char *path, const str_t *text);
+/* 0 with the next logical line and the line number where it started, -1 at the end. */
+int conf_lines_next(conf_lines_t *lines, str_t *line, int *lineno);
+
 /* master.cf */
 typedef struct conf_service {
 	char *name;		/* "smtp", "127.0.0.1:2025" name for inet, path name for unix */

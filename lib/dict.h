@@ -24,6 +24,11 @@ dict_t *dict_open(const char *spec, str_t *err);
 /* 1 found (value set), 0 not found, -1 temporary error (message in value). */
 int dict_lookup(dict_t *dict, const char *key, str_t *value);
 const char *dict_name(const dict_t *dict);
+/* Visit every key and value, for types that can list them (texthash:);
+ * fn returns 0 to go on, anything else stops the walk. 0, or -1 when the
+ * type cannot list its keys (static:). */
+typedef int (*dict_walk_fn)(const char *key, const char *value, void *ctx);
+int dict_walk(dict_t *dict, dict_walk_fn fn, void *ctx);
 void dict_close(dict_t *dict);
 
 #endif

@@ -9,6 +9,9 @@
  * local:    the domain is in mydestination; the local part is a system user
  *           (getpwnam), whose Maildir is ~/Maildir/.
  * relay:    any other domain (mail for elsewhere).
+ *
+ * A domain in both lists is virtual. An address without a domain belongs to
+ * $myorigin. See resolve.c for how a table in a domain list matches.
  */
 #ifndef POCHTA_RESOLVE_H
 #define POCHTA_RESOLVE_H
@@ -19,7 +22,7 @@ enum resolve_class { RESOLVE_VIRTUAL, RESOLVE_LOCAL, RESOLVE_RELAY };
 
 typedef struct resolve_result {
 	enum resolve_class cls;
-	int found;		/* virtual/local: the mailbox exists */
+	int found;		/* virtual/local: the mailbox exists; relay: always 1 */
 	str_t mailbox;		/* virtual: path under virtual_mailbox_base; local: user name */
 	str_t domain;		/* lower-cased domain */
 } resolve_result_t;

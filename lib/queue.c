@@ -1,0 +1,679 @@
+/*
+ * queue: writing, reading and moving queue files (format in queue.h).
+ *
+ * The writer buffers records in memory and hands them to write(2) in large
+ * pieces, because every accepted message passes through here. Durability
+ * order on commit: patch the content length, fsync the file, rename it to
+ * its ID without overwriting, fsync the directory. Any failure removes the
+ * temporary file and keeps errno for the caller (ENOSPC means 452 4.3.1).
+ *
+ * The reader trusts nothing: every length is checked against its limit and
+ * the file size, every record must end in "\n", and the file must end with
+ * exactly one "E" record. Content is never loaded, only located.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mem.h"
+#include "queue.h"
+
+#define QUEUE_WRITE_BUF (64 * 1024)	/* writes reach the kernel in pieces this big */
+#define QUEUE_READ_BUF (64 * 1024)
+#define QUEUE_TMP_NAME_MAX 64
+#define QUEUE_PATH_MAX 256		/* "dir/ID" */
+#define QUEUE_CONTENT_DIGITS 20		/* fixed width of the content length */
+#define QUEUE_LENGTH_DIGITS_MAX 20	/* any record's length field */
+#define QUEUE_CREATE_TRIES 100		/* temporary names tried before giving up */
+#define QUEUE_ID_MIN 16
+#define QUEUE_USEC_PER_SEC 1000000
+
+struct queue_writer {
+	int fd;
+	int dirfd;
+	char tmpname[QUEUE_TMP_NAME_MAX];
+	char id[QUEUE_ID_SIZE];
+	struct timeval arrival;
+	unsigned long long inode;
+	off_t written;			/* bytes already in the file */
+	off_t length_offset;		/* of the content length digits; -1 before M */
+	off_t content_size;
+	int error;			/* sticky errno after a failure */
+	size_t buflen;
+	char buf[QUEUE_WRITE_BUF];
+};
+
+int queue_id_valid(const char *id)
+{
+	size_t len = strlen(id);
+	size_t i;
+	int z = 0;
+
+	if (len < QUEUE_ID_MIN || len >= QUEUE_ID_SIZE)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (id[i] == 'z')
+			z++;
+		else if (!isdigit((unsigned char)id[i]) && !(id[i] >= 'A' && id[i] <= 'F'))
+			return 0;
+	}
+	return z == 1;
+}
+
+static void queue_make_id(queue_writer_t *qw, struct timeval tv)
+{
+	snprintf(qw->id, sizeof(qw->id), "%09llX%05Xz%llX", (unsigned long long)tv.tv_sec,
+		 (unsigned)tv.tv_usec, qw->inode);
+}
+
+/* Record the first failure, remove the temporary file, keep errno. */
+static int queue_fail(queue_writer_t *qw)
+{
+	int saved = errno;
+
+	if (qw->error == 0) {
+		qw->error = saved;
+		unlinkat(qw->dirfd, qw->tmpname, 0);
+	}
+	errno = qw->error;
+	return -1;
+}
+
+static int queue_write_all(int fd, const char *data, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int queue_flush(queue_writer_t *qw)
+{
+	if (queue_write_all(qw->fd, qw->buf, qw->buflen) < 0)
+		return queue_fail(qw);
+	qw->written += (off_t)qw->buflen;
+	qw->buflen = 0;
+	return 0;
+}
+
+static int queue_append(queue_writer_t *qw, const void *data, size_t len)
+{
+	if (qw->error) {
+		errno = qw->error;
+		return -1;
+	}
+	if (qw->buflen + len > sizeof(qw->buf) && queue_flush(qw) < 0)
+		return -1;
+	if (len >= sizeof(qw->buf)) {
+		if (queue_write_all(qw->fd, data, len) < 0)
+			return queue_fail(qw);
+		qw->written += (off_t)len;
+		return 0;
+	}
+	memcpy(qw->buf + qw->buflen, data, len);
+	qw->buflen += len;
+	return 0;
+}
+
+static int queue_put_record(queue_writer_t *qw, char type, const char *data, size_t len)
+{
+	char head[1 + QUEUE_LENGTH_DIGITS_MAX + 2];
+	int n;
+
+	if (qw->length_offset >= 0 || len > QUEUE_RECORD_MAX) {
+		errno = EINVAL;	/* records after the content would land inside it */
+		return -1;
+	}
+	n = snprintf(head, sizeof(head), "%c%zu:", type, len);
+	if (queue_append(qw, head, (size_t)n) < 0 || queue_append(qw, data, len) < 0)
+		return -1;
+	return queue_append(qw, "\n", 1);
+}
+
+/* Open a fresh temporary file in the directory open on qw->dirfd. */
+static int queue_open_temp(queue_writer_t *qw)
+{
+	static unsigned counter;
+	int tries;
+
+	for (tries = 0; tries < QUEUE_CREATE_TRIES; tries++) {
+		snprintf(qw->tmpname, sizeof(qw->tmpname), ".tmp.%ld.%u", (long)getpid(), counter++);
+		qw->fd = openat(qw->dirfd, qw->tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (qw->fd >= 0 || errno != EEXIST)
+			return qw->fd;
+	}
+	return -1;
+}
+
+queue_writer_t *queue_create(const char *dir)
+{
+	queue_writer_t *qw = mem_alloc(sizeof(*qw));
+	char stamp[QUEUE_LENGTH_DIGITS_MAX * 2 + 2];
+	struct stat st;
+	int saved;
+
+	memset(qw, 0, offsetof(queue_writer_t, buf));
+	qw->fd = -1;
+	qw->length_offset = -1;
+	if ((qw->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	if (queue_open_temp(qw) < 0)
+		goto fail;
+	if (gettimeofday(&qw->arrival, NULL) < 0 || fstat(qw->fd, &st) < 0) {
+		queue_fail(qw);
+		goto fail;
+	}
+	qw->inode = (unsigned long long)st.st_ino;
+	queue_make_id(qw, qw->arrival);
+	snprintf(stamp, sizeof(stamp), "%lld.%06ld", (long long)qw->arrival.tv_sec,
+		 (long)qw->arrival.tv_usec);
+	if (queue_put_record(qw, 'V', QUEUE_FORMAT_VERSION, strlen(QUEUE_FORMAT_VERSION)) == 0
+	    && queue_put_record(qw, 'T', stamp, strlen(stamp)) == 0)
+		return qw;
+fail:
+	saved = errno;
+	queue_abort(qw);
+	errno = saved;
+	return NULL;
+}
+
+const char *queue_writer_id(const queue_writer_t *qw)
+{
+	return qw->id;
+}
+
+struct timeval queue_writer_arrival(const queue_writer_t *qw)
+{
+	return qw->arrival;
+}
+
+int queue_put_sender(queue_writer_t *qw, const char *sender)
+{
+	return queue_put_record(qw, 'S', sender, strlen(sender));
+}
+
+int queue_put_attr(queue_writer_t *qw, const char *name, const char *value)
+{
+	str_t pair = STR_INIT;
+	int ret;
+
+	if (*name == 0 || strchr(name, '=')) {
+		errno = EINVAL;
+		return -1;
+	}
+	str_printf(&pair, "%s=%s", name, value);
+	ret = queue_put_record(qw, 'A', pair.data, pair.len);
+	str_free(&pair);
+	return ret;
+}
+
+int queue_put_rcpt(queue_writer_t *qw, const char *rcpt)
+{
+	return queue_put_record(qw, 'R', rcpt, strlen(rcpt));
+}
+
+int queue_content_begin(queue_writer_t *qw)
+{
+	char head[1 + QUEUE_CONTENT_DIGITS + 2];
+
+	if (qw->length_offset >= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(head, sizeof(head), "M%0*d:", QUEUE_CONTENT_DIGITS, 0);
+	if (queue_append(qw, head, strlen(head)) < 0)
+		return -1;
+	qw->length_offset = qw->written + (off_t)qw->buflen - QUEUE_CONTENT_DIGITS - 1;
+	return 0;
+}
+
+int queue_content_write(queue_writer_t *qw, const void *data, size_t len)
+{
+	if (qw->length_offset < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (queue_append(qw, data, len) < 0)
+		return -1;
+	qw->content_size += (off_t)len;
+	return 0;
+}
+
+off_t queue_content_size(const queue_writer_t *qw)
+{
+	return qw->content_size;
+}
+
+/* Patch the content length and make the file's bytes durable. */
+static int queue_finish_file(queue_writer_t *qw)
+{
+	char digits[QUEUE_CONTENT_DIGITS + 1];
+	static const char end[] = "\nE0:\n";
+	ssize_t n;
+
+	if (qw->length_offset < 0 && queue_content_begin(qw) < 0)
+		return -1;
+	if (queue_append(qw, end, sizeof(end) - 1) < 0 || queue_flush(qw) < 0)
+		return -1;
+	snprintf(digits, sizeof(digits), "%0*lld", QUEUE_CONTENT_DIGITS, (long long)qw->content_size);
+	n = pwrite(qw->fd, digits, QUEUE_CONTENT_DIGITS, qw->length_offset);
+	if (n != QUEUE_CONTENT_DIGITS) {
+		if (n >= 0)
+			errno = EIO;
+		return queue_fail(qw);
+	}
+	if (fsync(qw->fd) < 0)
+		return queue_fail(qw);
+	return 0;
+}
+
+/* Rename without replacing: renameat2, or link+unlink where unsupported. */
+static int queue_rename_noreplace(int dirfd, const char *from, const char *to)
+{
+	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(dirfd, from, dirfd, to, 0) < 0)
+		return -1;
+	unlinkat(dirfd, from, 0);
+	return 0;
+}
+
+/*
+ * Give the file its ID. The ID was announced before the commit (Received:
+ * header, log), so it never changes here: the inode part is held by this
+ * live file, so a taken name cannot happen short of inode reuse within the
+ * same microsecond, and then the commit fails (EEXIST) rather than lie.
+ */
+static int queue_publish(queue_writer_t *qw)
+{
+	return queue_rename_noreplace(qw->dirfd, qw->tmpname, qw->id);
+}
+
+int queue_commit(queue_writer_t *qw)
+{
+	int saved;
+
+	if (queue_finish_file(qw) < 0)
+		goto fail;
+	if (queue_publish(qw) < 0) {
+		queue_fail(qw);
+		goto fail;
+	}
+	if (fsync(qw->dirfd) < 0) {
+		/* Not durable, so not accepted: the client will send it again. */
+		saved = errno;
+		unlinkat(qw->dirfd, qw->id, 0);
+		errno = saved;
+		queue_fail(qw);
+		goto fail;
+	}
+	close(qw->fd);
+	close(qw->dirfd);
+	mem_free(qw);
+	return 0;
+fail:
+	saved = errno;
+	queue_abort(qw);
+	errno = saved;
+	return -1;
+}
+
+void queue_abort(queue_writer_t *qw)
+{
+	if (qw->fd >= 0) {
+		if (qw->error == 0)
+			unlinkat(qw->dirfd, qw->tmpname, 0);
+		close(qw->fd);
+	}
+	if (qw->dirfd >= 0)
+		close(qw->dirfd);
+	mem_free(qw);
+}
+
+/* Reading */
+
+typedef struct queue_reader {
+	int fd;
+	off_t size;
+	off_t buf_start;		/* file offset of buf[0] */
+	size_t buf_len;
+	char buf[QUEUE_READ_BUF];
+} queue_reader_t;
+
+/* Bytes available at off (buffered), 0 at the end of the file, -1 on error. */
+static ssize_t queue_reader_at(queue_reader_t *rd, off_t off, const char **data)
+{
+	ssize_t n;
+	size_t want;
+
+	if (off >= rd->size)
+		return 0;
+	if (off < rd->buf_start || off >= rd->buf_start + (off_t)rd->buf_len) {
+		want = rd->size - off < (off_t)sizeof(rd->buf) ? (size_t)(rd->size - off) : sizeof(rd->buf);
+		do
+			n = pread(rd->fd, rd->buf, want, off);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return -1;	/* a short file here means it shrank under us */
+		rd->buf_start = off;
+		rd->buf_len = (size_t)n;
+	}
+	*data = rd->buf + (off - rd->buf_start);
+	return (ssize_t)(rd->buf_len - (size_t)(off - rd->buf_start));
+}
+
+/* One byte at off; -1 at the end of the file or on error. */
+static int queue_reader_byte(queue_reader_t *rd, off_t off)
+{
+	const char *data;
+
+	return queue_reader_at(rd, off, &data) > 0 ? (unsigned char)*data : -1;
+}
+
+static int queue_reader_copy(queue_reader_t *rd, off_t off, size_t len, str_t *out)
+{
+	const char *data;
+	ssize_t n;
+
+	str_reset(out);
+	while (len > 0) {
+		if ((n = queue_reader_at(rd, off, &data)) <= 0)
+			return -1;
+		if ((size_t)n > len)
+			n = (ssize_t)len;
+		str_append(out, data, (size_t)n);
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A parsed record header: where its data starts and how long it is. */
+typedef struct queue_record {
+	int type;
+	off_t offset;
+	off_t data_offset;
+	off_t len;
+} queue_record_t;
+
+static int queue_reject(str_t *err, const char *fmt, long long offset)
+{
+	str_printf(err, fmt, offset);
+	return -1;
+}
+
+/* Parse "type length:" at off and check that the record fits in the file. */
+static int queue_record_head(queue_reader_t *rd, off_t off, queue_record_t *rec, str_t *err)
+{
+	off_t pos = off + 1;
+	long long len = 0;
+	int digits = 0;
+	int c;
+
+	rec->offset = off;
+	if ((rec->type = queue_reader_byte(rd, off)) < 0)
+		return queue_reject(err, "no end record (file ends at offset %lld)", off);
+	while ((c = queue_reader_byte(rd, pos)) != ':') {
+		if (c < 0)
+			return queue_reject(err, "truncated record at offset %lld", off);
+		if (!isdigit(c) || ++digits > QUEUE_LENGTH_DIGITS_MAX || len > (LLONG_MAX - 9) / 10)
+			return queue_reject(err, "bad record length at offset %lld", off);
+		len = len * 10 + (c - '0');
+		pos++;
+	}
+	if (digits == 0 || (rec->type == 'M' && digits != QUEUE_CONTENT_DIGITS)
+	    || (rec->type != 'M' && len > QUEUE_RECORD_MAX))
+		return queue_reject(err, "bad record length at offset %lld", off);
+	rec->data_offset = pos + 1;
+	if (len > (long long)(rd->size - rec->data_offset))
+		return queue_reject(err, "truncated record at offset %lld", off);
+	rec->len = (off_t)len;
+	c = queue_reader_byte(rd, rec->data_offset + rec->len);
+	if (c < 0)
+		return queue_reject(err, "truncated record at offset %lld", off);
+	if (c != '\n')
+		return queue_reject(err, "record at offset %lld does not end with a newline", off);
+	return 0;
+}
+
+static int queue_parse_arrival(const char *text, struct timeval *tv)
+{
+	char *end;
+	long long sec;
+	long usec;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	sec = strtoll(text, &end, 10);
+	if (errno || *end != '.' || !isdigit((unsigned char)end[1]))
+		return -1;
+	usec = strtol(end + 1, &end, 10);
+	if (errno || *end || usec >= QUEUE_USEC_PER_SEC)
+		return -1;
+	tv->tv_sec = (time_t)sec;
+	tv->tv_usec = (suseconds_t)usec;
+	return 0;
+}
+
+/* Per-file parse state: which once-only records were seen. */
+typedef struct queue_seen {
+	int version, arrival, sender, content;
+} queue_seen_t;
+
+static int queue_take_record(queue_msg_t *msg, const queue_record_t *rec, str_t *data,
+			     queue_seen_t *seen, str_t *err)
+{
+	long long off = (long long)rec->offset;
+	char *eq;
+
+	if (rec->type != 'M' && memchr(data->data ? data->data : "", 0, data->len))
+		return queue_reject(err, "NUL byte in record at offset %lld", off);
+	if (!seen->version && rec->type != 'V')
+		return queue_reject(err, "record at offset %lld comes before the version record", off);
+	if (seen->content)
+		return queue_reject(err, "record at offset %lld follows the content", off);
+	switch (rec->type) {
+	case 'V':
+		if (seen->version++ || strcmp(str_cstr(data), QUEUE_FORMAT_VERSION) != 0)
+			return queue_reject(err, "bad or repeated version record at offset %lld", off);
+		return 0;
+	case 'T':
+		if (seen->arrival++ || queue_parse_arrival(str_cstr(data), &msg->arrival) < 0)
+			return queue_reject(err, "bad or repeated arrival record at offset %lld", off);
+		return 0;
+	case 'S':
+		if (seen->sender++)
+			return queue_reject(err, "repeated sender record at offset %lld", off);
+		msg->sender = str_steal(data);
+		return 0;
+	case 'A':
+		if ((eq = strchr(str_cstr(data), '=')) == NULL || eq == data->data)
+			return queue_reject(err, "bad attribute record at offset %lld", off);
+		msg->attrs = mem_realloc(msg->attrs, (msg->nattrs + 1) * sizeof(*msg->attrs));
+		msg->attrs[msg->nattrs].name = mem_strndup(data->data, (size_t)(eq - data->data));
+		msg->attrs[msg->nattrs++].value = mem_strdup(eq + 1);
+		return 0;
+	case 'R':
+	case 'D':
+		msg->rcpts = mem_realloc(msg->rcpts, (msg->nrcpts + 1) * sizeof(*msg->rcpts));
+		msg->rcpts[msg->nrcpts].offset = rec->offset;
+		msg->rcpts[msg->nrcpts].done = rec->type == 'D';
+		msg->rcpts[msg->nrcpts++].addr = str_steal(data);
+		return 0;
+	case 'M':
+		seen->content = 1;
+		msg->content_offset = rec->data_offset;
+		msg->content_size = rec->len;
+		return 0;
+	default:
+		str_printf(err, "unknown record type 0x%02X at offset %lld", rec->type, off);
+		return -1;
+	}
+}
+
+/* The final record: "E0:\n" ending exactly at the end of the file. */
+static int queue_check_end(const queue_reader_t *rd, const queue_record_t *rec,
+			   const queue_seen_t *seen, str_t *err)
+{
+	off_t end = rec->data_offset + rec->len + 1;
+
+	if (rec->len != 0)
+		return queue_reject(err, "bad end record at offset %lld", (long long)rec->offset);
+	if (end != rd->size)
+		return queue_reject(err, "data after the end record at offset %lld", (long long)end);
+	if (!seen->version || !seen->arrival || !seen->sender || !seen->content) {
+		str_printf(err, "missing %s record", !seen->version ? "version"
+			   : !seen->arrival ? "arrival time" : !seen->sender ? "sender" : "content");
+		return -1;
+	}
+	return 0;
+}
+
+static int queue_parse(queue_reader_t *rd, queue_msg_t *msg, str_t *err)
+{
+	queue_record_t rec;
+	queue_seen_t seen = { 0, 0, 0, 0 };
+	str_t data = STR_INIT;
+	off_t off = 0;
+	int ret;
+
+	for (;;) {
+		if ((ret = queue_record_head(rd, off, &rec, err)) < 0)
+			break;
+		if (rec.type == 'E') {
+			ret = queue_check_end(rd, &rec, &seen, err);
+			break;
+		}
+		if (rec.type != 'M' && queue_reader_copy(rd, rec.data_offset, (size_t)rec.len, &data) < 0) {
+			ret = queue_reject(err, "read error in record at offset %lld", (long long)off);
+			break;
+		}
+		if ((ret = queue_take_record(msg, &rec, &data, &seen, err)) < 0)
+			break;
+		off = rec.data_offset + rec.len + 1;
+	}
+	str_free(&data);
+	return ret;
+}
+
+int queue_read(int fd, const char *id, queue_msg_t *msg, str_t *err)
+{
+	queue_reader_t *rd;
+	struct stat st;
+	int ret;
+
+	memset(msg, 0, sizeof(*msg));
+	snprintf(msg->id, sizeof(msg->id), "%s", id);
+	if (fstat(fd, &st) < 0) {
+		str_printf(err, "fstat: %s", strerror(errno));
+		return -1;
+	}
+	rd = mem_alloc(sizeof(*rd));
+	rd->fd = fd;
+	rd->size = st.st_size;
+	rd->buf_start = 0;
+	rd->buf_len = 0;
+	msg->file_size = st.st_size;
+	ret = queue_parse(rd, msg, err);
+	mem_free(rd);
+	if (ret < 0) {
+		queue_msg_free(msg);
+		snprintf(msg->id, sizeof(msg->id), "%s", id);
+	}
+	return ret;
+}
+
+void queue_msg_free(queue_msg_t *msg)
+{
+	size_t i;
+
+	mem_free(msg->sender);
+	for (i = 0; i < msg->nattrs; i++) {
+		mem_free(msg->attrs[i].name);
+		mem_free(msg->attrs[i].value);
+	}
+	mem_free(msg->attrs);
+	for (i = 0; i < msg->nrcpts; i++)
+		mem_free(msg->rcpts[i].addr);
+	mem_free(msg->rcpts);
+	memset(msg, 0, sizeof(*msg));
+}
+
+const char *queue_msg_attr(const queue_msg_t *msg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < msg->nattrs; i++)
+		if (strcmp(msg->attrs[i].name, name) == 0)
+			return msg->attrs[i].value;
+	return NULL;
+}
+
+int queue_mark_done(int fd, off_t offset)
+{
+	char c;
+	ssize_t n = pread(fd, &c, 1, offset);
+
+	if (n != 1) {
+		if (n == 0)
+			errno = EINVAL;
+		return -1;
+	}
+	if (c != 'R' && c != 'D') {
+		errno = EINVAL;	/* not a recipient record: never scribble elsewhere */
+		return -1;
+	}
+	return pwrite(fd, "D", 1, offset) == 1 ? 0 : -1;
+}
+
+static int queue_path(char *buf, const char *dir, const char *id)
+{
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (snprintf(buf, QUEUE_PATH_MAX, "%s/%s", dir, id) >= QUEUE_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int queue_move(const char *id, const char *from, const char *to)
+{
+	char src[QUEUE_PATH_MAX];
+	char dst[QUEUE_PATH_MAX];
+
+	if (queue_path(src, from, id) < 0 || queue_path(dst, to, id) < 0)
+		return -1;
+	return rename(src, dst);
+}
+
+void queue_corrupt(const char *id, const char *from, const char *why)
+{
+	if (queue_move(id, from, QUEUE_CORRUPT) < 0) {
+		log_warning("%s: cannot move %s/%s to the corrupt queue (%s): %s",
+			    id, from, id, strerror(errno), why);
+		return;
+	}
+	log_warning("%s: moved to corrupt queue: %s", id, why);
+}

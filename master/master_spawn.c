@@ -1,0 +1,183 @@
+/*
+ * master_spawn: children. Starts a service program with its listener and
+ * the status pipe on the descriptors lib/daemon.h promises, follows the
+ * children's available/taken reports, and reaps them: an abnormal exit is
+ * logged, and one before any status report means the program cannot start,
+ * so its service is throttled for service_throttle_time. So does a fatal
+ * error (non-zero exit, not a signal) before the first client: otherwise a
+ * resident service that dies in its own set-up would be restarted in a
+ * tight loop. A child killed by a signal once running is simply replaced.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "master.h"
+#include "mem.h"
+
+#define MASTER_STATUS_BATCH 64		/* status records read at once */
+#define MASTER_CHILD_FD_MIN (DAEMON_LISTEN_FD + 1)	/* above what a child keeps */
+
+/* In the new child: never returns. */
+static _Noreturn void master_child_exec(const master_t *m, const master_service_t *s, pid_t master)
+{
+	int status_fd, listen_fd;
+
+	master_sig_child_reset();
+	/* a safety net: a child must not outlive master */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master)
+		_exit(1);
+	/* move both out of the way first: either may sit on fd 3 or 4 */
+	status_fd = fcntl(m->status_fd[1], F_DUPFD, MASTER_CHILD_FD_MIN);
+	listen_fd = fcntl(s->listen_fd, F_DUPFD, MASTER_CHILD_FD_MIN);
+	if (status_fd < 0 || listen_fd < 0
+	    || dup2(status_fd, DAEMON_STATUS_FD) < 0 || dup2(listen_fd, DAEMON_LISTEN_FD) < 0)
+		log_fatal("%s: set up descriptors: %m", s->program);
+	/* close-on-exec rather than close, so a failed exec can still log */
+	if (close_range(MASTER_CHILD_FD_MIN, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+		log_fatal("close_range: %m");
+	execv(s->program, s->argv);
+	log_fatal("execute %s: %m", s->program);
+}
+
+static void master_throttle(master_service_t *s)
+{
+	log_warning("%s: bad command startup -- throttling", s->program);
+	s->throttle_until = master_now() + conf_time("service_throttle_time");
+}
+
+void master_spawn(master_t *m, master_service_t *s)
+{
+	master_child_t *c;
+	sigset_t all, old;
+	pid_t master = getpid();
+	pid_t pid;
+
+	/* no handler may run in the child before it resets them */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		master_child_exec(m, s, master);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		log_warning("fork: %m");
+		master_throttle(s);
+		return;
+	}
+	c = mem_calloc(1, sizeof(*c));
+	c->pid = pid;
+	c->serv = s;
+	c->avail = 1;		/* until it reports otherwise */
+	c->next = m->children;
+	m->children = c;
+	s->children++;
+	s->avail++;
+}
+
+static master_child_t *master_child_find(master_t *m, pid_t pid)
+{
+	for (master_child_t *c = m->children; c; c = c->next)
+		if (c->pid == pid)
+			return c;
+	return NULL;
+}
+
+static void master_status_apply(master_t *m, const daemon_status_t *st)
+{
+	master_child_t *c = master_child_find(m, st->pid);
+	int avail = st->avail != 0;
+
+	if (c == NULL)
+		return;		/* reaped already, or not ours */
+	c->reported = 1;
+	if (!avail)
+		c->taken = 1;
+	if (c->avail != avail) {
+		c->avail = avail;
+		c->serv->avail += avail ? 1 : -1;
+	}
+}
+
+void master_status_read(master_t *m)
+{
+	daemon_status_t batch[MASTER_STATUS_BATCH];
+	ssize_t n;
+
+	while ((n = read(m->status_fd[0], batch, sizeof(batch))) > 0) {
+		for (size_t i = 0; i < (size_t)n / sizeof(batch[0]); i++)
+			master_status_apply(m, &batch[i]);
+		if ((size_t)n % sizeof(batch[0]))
+			log_warning("short status message on the status pipe");
+	}
+}
+
+static void master_report_exit(master_child_t *c, int status)
+{
+	if (WIFEXITED(status))
+		log_warning("process %s pid %ld exit status %d",
+			    c->serv->program, (long)c->pid, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_warning("process %s pid %ld killed by signal %d",
+			    c->serv->program, (long)c->pid, WTERMSIG(status));
+	if ((!c->reported || (WIFEXITED(status) && !c->taken))
+	    && c->serv->throttle_until <= master_now())
+		master_throttle(c->serv);
+}
+
+static void master_forget_retired(master_t *m, master_service_t *s)
+{
+	for (master_service_t **pp = &m->retired; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			master_service_free(s);
+			return;
+		}
+	}
+}
+
+static void master_child_gone(master_t *m, master_child_t *c, int status, int logging)
+{
+	master_service_t *s = c->serv;
+
+	for (master_child_t **pp = &m->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	s->children--;
+	if (c->avail)
+		s->avail--;
+	if (logging && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		master_report_exit(c, status);
+	mem_free(c);
+	if (s->retired && s->children == 0)
+		master_forget_retired(m, s);
+}
+
+void master_reap(master_t *m, int logging)
+{
+	master_child_t *c;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if ((c = master_child_find(m, pid)) != NULL)
+			master_child_gone(m, c, status, logging);
+	if (pid < 0 && errno != ECHILD)
+		log_warning("waitpid: %m");
+}
+
+void master_signal_children(master_t *m, int sig)
+{
+	for (master_child_t *c = m->children; c; c = c->next)
+		if (kill(c->pid, sig) != 0 && errno != ESRCH)
+			log_warning("kill %ld: %m", (long)c->pid);
+}

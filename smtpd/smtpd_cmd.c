@@ -1,0 +1,173 @@
+/*
+ * smtpd_cmd: the command table, dispatch, and the commands outside the
+ * mail transaction (HELO, EHLO, RSET, NOOP, VRFY, HELP, QUIT). MAIL and
+ * RCPT are in smtpd_mail.c, DATA in smtpd_data.c.
+ *
+ * Dispatch counts each command for the "disconnect from" summary, counts
+ * junk commands and client errors, and ends the session with 421 once
+ * smtpd_hard_error_limit errors were made without delivering mail.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "smtpd.h"
+
+static void smtpd_cmd_helo(smtpd_session_t *s, const char *arg);
+static void smtpd_cmd_ehlo(smtpd_session_t *s, const char *arg);
+static void smtpd_cmd_rset(smtpd_session_t *s, const char *arg);
+static void smtpd_cmd_noop(smtpd_session_t *s, const char *arg);
+static void smtpd_cmd_vrfy(smtpd_session_t *s, const char *arg);
+static void smtpd_cmd_help(smtpd_session_t *s, const char *arg);
+static void smtpd_cmd_quit(smtpd_session_t *s, const char *arg);
+
+/* In the order of the "disconnect from" summary. */
+const smtpd_verb_t smtpd_verbs[SMTPD_VERB_COUNT] = {
+	{ "HELO", smtpd_cmd_helo, 0 },
+	{ "EHLO", smtpd_cmd_ehlo, 0 },
+	{ "MAIL", smtpd_cmd_mail, 0 },
+	{ "RCPT", smtpd_cmd_rcpt, 0 },
+	{ "DATA", smtpd_cmd_data, 0 },
+	{ "RSET", smtpd_cmd_rset, 1 },
+	{ "NOOP", smtpd_cmd_noop, 1 },
+	{ "VRFY", smtpd_cmd_vrfy, 1 },
+	{ "HELP", smtpd_cmd_help, 0 },
+	{ "QUIT", smtpd_cmd_quit, 0 },
+};
+
+/* HELO and EHLO: remember the name; not in the middle of a transaction. */
+static int smtpd_cmd_greet(smtpd_session_t *s, const char *arg, const char *verb)
+{
+	if (*arg == 0) {
+		smtpd_reply(s, "501 Syntax: %s hostname", verb);
+		return -1;
+	}
+	if (s->qw != NULL) {
+		smtpd_reply(s, "503 5.5.1 Error: MAIL transaction in progress");
+		return -1;
+	}
+	str_set(&s->helo, arg);
+	return 0;
+}
+
+static void smtpd_cmd_helo(smtpd_session_t *s, const char *arg)
+{
+	if (smtpd_cmd_greet(s, arg, "HELO") < 0)
+		return;
+	s->esmtp = 0;
+	smtpd_reply(s, "250 %s", smtpd_conf.myhostname);
+}
+
+static void smtpd_cmd_ehlo(smtpd_session_t *s, const char *arg)
+{
+	char size[32] = "";
+
+	if (smtpd_cmd_greet(s, arg, "EHLO") < 0)
+		return;
+	s->esmtp = 1;
+	if (smtpd_conf.message_size_limit > 0)
+		snprintf(size, sizeof(size), " %ld", smtpd_conf.message_size_limit);
+	smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE%s\r\n%s"
+		    "250-ENHANCEDSTATUSCODES\r\n250 8BITMIME",
+		    smtpd_conf.myhostname, size, smtpd_conf.disable_vrfy ? "" : "250-VRFY\r\n");
+}
+
+static void smtpd_cmd_rset(smtpd_session_t *s, const char *arg)
+{
+	if (*arg) {
+		smtpd_reply(s, "501 5.5.4 Syntax: RSET");
+		return;
+	}
+	smtpd_trans_reset(s);
+	smtpd_reply(s, "250 2.0.0 Ok");
+}
+
+static void smtpd_cmd_noop(smtpd_session_t *s, const char *arg)
+{
+	(void)arg;
+	smtpd_reply(s, "250 2.0.0 Ok");
+}
+
+/* VRFY does not disclose anything: 252 means "try it and see". */
+static void smtpd_cmd_vrfy(smtpd_session_t *s, const char *arg)
+{
+	if (smtpd_conf.disable_vrfy)
+		smtpd_reply(s, "502 5.5.1 VRFY command is disabled");
+	else if (*arg == 0)
+		smtpd_reply(s, "501 5.5.4 Syntax: VRFY address");
+	else
+		smtpd_reply(s, "252 2.0.0 %s", arg);
+}
+
+static void smtpd_cmd_help(smtpd_session_t *s, const char *arg)
+{
+	(void)arg;
+	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+}
+
+static void smtpd_cmd_quit(smtpd_session_t *s, const char *arg)
+{
+	(void)arg;
+	smtpd_reply(s, "221 2.0.0 Bye");
+	s->done = 1;
+}
+
+static const smtpd_verb_t *smtpd_cmd_find(const char *verb, size_t *index)
+{
+	for (size_t i = 0; i < SMTPD_VERB_COUNT; i++) {
+		if (strcmp(smtpd_verbs[i].name, verb) == 0) {
+			*index = i;
+			return &smtpd_verbs[i];
+		}
+	}
+	*index = SMTPD_COUNT_UNKNOWN;
+	return NULL;
+}
+
+/* smtpd_forbid_bare_newline = reject: a command must end in CR LF. */
+static int smtpd_cmd_bare_lf(const str_t *line)
+{
+	return line->len > 0 && line->data[line->len - 1] == '\n'
+	    && (line->len < 2 || line->data[line->len - 2] != '\r');
+}
+
+static void smtpd_cmd_dispatch(smtpd_session_t *s, size_t *index)
+{
+	const char *why;
+	const smtpd_verb_t *verb;
+
+	*index = SMTPD_COUNT_UNKNOWN;
+	if (smtp_cmd_parse(s->line.data, s->line.len, &s->cmd, &why) < 0) {
+		snprintf(s->where, sizeof(s->where), "UNKNOWN");
+		smtpd_reply(s, "500 5.5.2 Error: bad syntax");
+		return;
+	}
+	verb = smtpd_cmd_find(s->cmd.verb.data, index);
+	snprintf(s->where, sizeof(s->where), "%s", verb ? verb->name : "UNKNOWN");
+	if (verb == NULL) {
+		smtpd_reply(s, "502 5.5.2 Error: command not recognized");
+		return;
+	}
+	if (smtpd_conf.reject_bare_newline && smtpd_cmd_bare_lf(&s->line)) {
+		smtpd_reply(s, "550 5.5.2 Error: bare <LF> received");
+		return;
+	}
+	if (verb->junk && ++s->junk_count > smtpd_conf.junk_command_limit)
+		s->error_count++;
+	verb->handler(s, s->cmd.arg.data);
+}
+
+void smtpd_cmd_run(smtpd_session_t *s)
+{
+	size_t index;
+
+	s->failed = 0;
+	smtpd_cmd_dispatch(s, &index);
+	s->counts[index].total++;
+	s->counts[index].ok += !s->failed;
+	if (!s->done && s->error_count >= smtpd_conf.hard_error_limit) {
+		log_info("too many errors after %s from %s", s->where, s->peer.namaddr);
+		smtpd_reply(s, "421 4.7.0 %s Error: too many errors", smtpd_conf.myhostname);
+		s->done = 1;
+	}
+}

@@ -1,0 +1,211 @@
+/*
+ * smtpd_mail: the envelope - MAIL opens the transaction and its queue
+ * file (envelope sender and client attributes), RCPT checks and adds
+ * recipients, and RSET, QUIT, a lost client or a failed write throw the
+ * unfinished queue file away.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "log.h"
+#include "smtpd.h"
+
+/* Reply for a queue file that could not be written. */
+void smtpd_reply_write_error(smtpd_session_t *s, int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		smtpd_reply(s, "452 4.3.1 Insufficient system storage");
+	else
+		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+}
+
+void smtpd_trans_reset(smtpd_session_t *s)
+{
+	if (s->qw != NULL)
+		queue_abort(s->qw);
+	s->qw = NULL;
+	str_set(&s->sender, "");
+	str_set(&s->first_rcpt, "");
+	s->rcpt_count = 0;
+	s->body_type = NULL;
+}
+
+/* "user" alone means user@$myorigin. */
+static void smtpd_qualify(str_t *addr)
+{
+	if (addr->len > 0 && strchr(addr->data, '@') == NULL)
+		str_printf(addr, "@%s", smtpd_conf.myorigin);
+}
+
+/* Parse the ESMTP parameters; on a syntax error reply and return -1. */
+static int smtpd_params(smtpd_session_t *s, const char *text, smtp_params_t *params)
+{
+	str_t bad = STR_INIT;
+	const char *why;
+	int status = smtp_params_parse(text, params, &bad, &why);
+
+	if (status < 0)
+		smtpd_reply(s, "501 5.5.4 Error: %s %s", why, str_cstr(&bad));
+	str_free(&bad);
+	return status;
+}
+
+/* SIZE and BODY of MAIL FROM; anything else is refused. */
+static int smtpd_mail_params(smtpd_session_t *s, const smtp_params_t *params)
+{
+	for (size_t i = 0; i < params->count; i++) {
+		const smtp_param_t *p = &params->items[i];
+		unsigned long long size;
+
+		if (strcasecmp(p->name, "SIZE") == 0) {
+			if (smtp_param_number(p->value, &size) < 0) {
+				smtpd_reply(s, "501 5.5.4 Bad message size syntax");
+				return -1;
+			}
+			if (smtpd_conf.message_size_limit > 0
+			    && size > (unsigned long long)smtpd_conf.message_size_limit) {
+				smtpd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+				return -1;
+			}
+		} else if (strcasecmp(p->name, "BODY") == 0 && p->value
+			   && (strcasecmp(p->value, "7BIT") == 0 || strcasecmp(p->value, "8BITMIME") == 0)) {
+			s->body_type = strcasecmp(p->value, "7BIT") == 0 ? "7BIT" : "8BITMIME";
+		} else if (strcasecmp(p->name, "BODY") == 0) {
+			smtpd_reply(s, "501 5.5.4 Unsupported BODY parameter");
+			return -1;
+		} else {
+			smtpd_reply(s, "555 5.5.4 Unsupported option: %s", p->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The envelope sender and the client attributes, in the new queue file. */
+static int smtpd_mail_open(smtpd_session_t *s)
+{
+	queue_writer_t *qw = queue_create(QUEUE_INCOMING);
+
+	if (qw == NULL) {
+		int err = errno;
+
+		log_warning("cannot create queue file: %m");
+		errno = err;
+		return -1;
+	}
+	s->qw = qw;
+	log_info("%s: client=%s", queue_writer_id(qw), s->peer.namaddr);
+	if (queue_put_sender(qw, s->sender.data) < 0
+	    || queue_put_attr(qw, "client_name", s->peer.name) < 0
+	    || queue_put_attr(qw, "client_address", s->peer.addr) < 0
+	    || (s->helo.len && queue_put_attr(qw, "helo_name", s->helo.data) < 0)
+	    || queue_put_attr(qw, "protocol", s->esmtp ? "ESMTP" : "SMTP") < 0
+	    || (s->body_type && queue_put_attr(qw, "body_type", s->body_type) < 0)) {
+		int err = errno;
+
+		log_warning("%s: queue file write error: %m", queue_writer_id(qw));
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
+{
+	const char *path = smtp_cmd_path(arg, "FROM:");
+	const char *rest;
+	const char *why;
+	smtp_params_t params;
+
+	if (s->qw != NULL) {
+		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (path == NULL) {
+		smtpd_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	if (addr_parse_path(path, ADDR_ALLOW_NULL | ADDR_ALLOW_NOBRACKETS, &s->sender, &rest, &why) < 0) {
+		smtpd_reply(s, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	smtp_params_init(&params);
+	if (smtpd_params(s, rest, &params) == 0 && smtpd_mail_params(s, &params) == 0) {
+		smtpd_qualify(&s->sender);
+		if (smtpd_mail_open(s) == 0) {
+			smtpd_reply(s, "250 2.1.0 Ok");
+		} else {
+			smtpd_reply_write_error(s, errno);
+			smtpd_trans_reset(s);
+		}
+	}
+	smtp_params_free(&params);
+	if (s->qw == NULL)
+		smtpd_trans_reset(s);
+}
+
+/* Checks that need no lookup; 0 when the recipient may be looked at. */
+static int smtpd_rcpt_syntax(smtpd_session_t *s, const char *arg, str_t *rcpt)
+{
+	const char *path = smtp_cmd_path(arg, "TO:");
+	const char *rest;
+	const char *why;
+	smtp_params_t params;
+	int status;
+
+	if (s->qw == NULL) {
+		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
+		return -1;
+	}
+	if (path == NULL) {
+		smtpd_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return -1;
+	}
+	if (addr_parse_path(path, ADDR_ALLOW_NOBRACKETS, rcpt, &rest, &why) < 0) {
+		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
+		return -1;
+	}
+	smtp_params_init(&params);
+	status = smtpd_params(s, rest, &params);
+	if (status == 0 && params.count > 0) {
+		smtpd_reply(s, "555 5.5.4 Unsupported option: %s", params.items[0].name);
+		status = -1;
+	}
+	smtp_params_free(&params);
+	if (status == 0 && s->rcpt_count >= (size_t)smtpd_conf.recipient_limit) {
+		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
+		status = -1;
+	}
+	return status;
+}
+
+void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg)
+{
+	str_t rcpt = STR_INIT;
+	str_t reply = STR_INIT;
+
+	if (smtpd_rcpt_syntax(s, arg, &rcpt) < 0)
+		goto done;
+	smtpd_qualify(&rcpt);
+	if (smtpd_check_rcpt(s, rcpt.data, &reply) != 0) {
+		smtpd_reply(s, "%s", reply.data);
+		smtpd_log_reject(s, "RCPT", reply.data, rcpt.data);
+		goto done;
+	}
+	if (queue_put_rcpt(s->qw, rcpt.data) < 0) {
+		int err = errno;
+
+		log_warning("%s: queue file write error: %m", queue_writer_id(s->qw));
+		smtpd_reply_write_error(s, err);
+		smtpd_trans_reset(s);
+		goto done;
+	}
+	if (s->rcpt_count++ == 0)
+		str_set(&s->first_rcpt, rcpt.data);
+	smtpd_reply(s, "250 2.1.5 Ok");
+done:
+	str_free(&rcpt);
+	str_free(&reply);
+}

@@ -1,0 +1,276 @@
+/*
+ * maildir: deliver one message into a Maildir (see maildir.h).
+ *
+ * The fast path assumes the Maildir exists: open it, create tmp/UNIQUE,
+ * copy, fsync, rename into new/, fsync new/. Only when a step meets a
+ * missing directory is the tree created and that step tried once more, so
+ * a busy mailbox costs no extra mkdir calls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "maildir.h"
+
+#define MAILDIR_MODE 0700		/* directories: the owner only */
+#define MAILDIR_FILE_MODE 0600
+#define MAILDIR_COPY_CHUNK (1 << 20)	/* bytes per copy_file_range call */
+#define MAILDIR_BUF_SIZE 65536		/* read/write fallback buffer */
+
+static unsigned long maildir_counter;	/* deliveries by this process */
+
+/* Copy path without trailing slashes; "" (the base itself) becomes ".". */
+static int maildir_trim(const char *path, char *out)
+{
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len >= MAILDIR_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (len == 0)
+		memcpy(out, ".", 2);
+	else {
+		memcpy(out, path, len);
+		out[len] = 0;
+	}
+	return 0;
+}
+
+static int maildir_mkdir(int base_fd, const char *path)
+{
+	if (mkdirat(base_fd, path, MAILDIR_MODE) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int maildir_create(int base_fd, const char *path)
+{
+	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	char dir[MAILDIR_PATH_MAX + 8];
+	size_t len, i;
+
+	if (maildir_trim(path, dir) < 0)
+		return -1;
+	len = strlen(dir);
+	/* Parents first: each "/" ends one component (a leading "/" does not). */
+	for (i = 1; i < len; i++) {
+		if (dir[i] != '/' || dir[i - 1] == '/')
+			continue;
+		dir[i] = 0;
+		if (maildir_mkdir(base_fd, dir) < 0)
+			return -1;
+		dir[i] = '/';
+	}
+	if (maildir_mkdir(base_fd, dir) < 0)
+		return -1;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(dir + len, sizeof(dir) - len, "/%s", subdirs[i]);
+		if (maildir_mkdir(base_fd, dir) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void maildir_unique(str_t *out, const struct timeval *tv, long pid, unsigned long count,
+		    const char *host)
+{
+	str_reset(out);
+	str_printf(out, "%lld.M%ldP%ldQ%lu.", (long long)tv->tv_sec, (long)tv->tv_usec, pid,
+		   count);
+	for (; *host; host++) {
+		if (*host == '/')
+			str_append_cstr(out, "\\057");
+		else if (*host == ':')
+			str_append_cstr(out, "\\072");
+		else
+			str_putc(out, *host);
+	}
+}
+
+static const char *maildir_host(void)
+{
+	static char host[MAILDIR_HOST_MAX];
+
+	if (host[0] == 0) {
+		if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = 0;
+	}
+	return host;
+}
+
+static int maildir_write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Plain copy for file systems without copy_file_range between these files. */
+static int maildir_copy_rw(int from, off_t off, off_t left, int to)
+{
+	char buf[MAILDIR_BUF_SIZE];
+
+	while (left > 0) {
+		size_t want = left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf);
+		ssize_t n = pread(from, buf, want, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* the source is shorter than promised */
+			return -1;
+		}
+		if (maildir_write_all(to, buf, (size_t)n) < 0)
+			return -1;
+		off += n;
+		left -= n;
+	}
+	return 0;
+}
+
+static int maildir_copy(int from, off_t off, off_t left, int to)
+{
+	while (left > 0) {
+		size_t want = left < MAILDIR_COPY_CHUNK ? (size_t)left : MAILDIR_COPY_CHUNK;
+		ssize_t n = copy_file_range(from, &off, to, NULL, want, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP))
+			return maildir_copy_rw(from, off, left, to);
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		left -= n;
+	}
+	return 0;
+}
+
+static int maildir_fsync_dir(int md_fd, const char *sub)
+{
+	int fd = openat(md_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* Create tmp/UNIQUE, making the tree when tmp/ is missing. */
+static int maildir_open_tmp(int base_fd, const char *dir, int md_fd, const char *tmp)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+	int fd = openat(md_fd, tmp, flags, MAILDIR_FILE_MODE);
+
+	if (fd < 0 && errno == ENOENT && maildir_create(base_fd, dir) == 0)
+		fd = openat(md_fd, tmp, flags, MAILDIR_FILE_MODE);
+	return fd;
+}
+
+/* Write, fsync and close the tmp file. */
+static int maildir_fill(int fd, const maildir_msg_t *msg)
+{
+	int rc = 0, saved;
+
+	if (maildir_write_all(fd, msg->prefix, msg->prefix_len) < 0 ||
+	    maildir_copy(msg->fd, msg->offset, msg->size, fd) < 0 || fsync(fd) < 0)
+		rc = -1;
+	saved = errno;
+	if (close(fd) < 0 && rc == 0)
+		return -1;
+	errno = saved;
+	return rc;
+}
+
+static int maildir_publish(int base_fd, const char *dir, int md_fd, const char *tmp,
+			   const char *new)
+{
+	if (renameat(md_fd, tmp, md_fd, new) < 0) {
+		if (errno != ENOENT || maildir_create(base_fd, dir) < 0 ||
+		    renameat(md_fd, tmp, md_fd, new) < 0)
+			return -1;
+	}
+	if (maildir_fsync_dir(md_fd, "new") < 0) {
+		int saved = errno;
+
+		unlinkat(md_fd, new, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int maildir_store(int base_fd, const char *dir, int md_fd, const maildir_msg_t *msg,
+			 str_t *name)
+{
+	str_t unique = STR_INIT, tmp = STR_INIT, new = STR_INIT;
+	struct timeval tv;
+	int fd, rc = -1, saved;
+
+	gettimeofday(&tv, NULL);
+	maildir_unique(&unique, &tv, (long)getpid(), ++maildir_counter, maildir_host());
+	str_printf(&tmp, "tmp/%s", unique.data);
+	str_printf(&new, "new/%s,S=%lld", unique.data,
+		   (long long)msg->prefix_len + (long long)msg->size);
+	fd = maildir_open_tmp(base_fd, dir, md_fd, tmp.data);
+	if (fd >= 0) {
+		if (maildir_fill(fd, msg) == 0 &&
+		    maildir_publish(base_fd, dir, md_fd, tmp.data, new.data) == 0)
+			rc = 0;
+		saved = errno;
+		if (rc < 0)
+			unlinkat(md_fd, tmp.data, 0);
+		errno = saved;
+	}
+	if (rc == 0 && name)
+		str_set(name, new.data + strlen("new/"));
+	saved = errno;
+	str_free(&unique);
+	str_free(&tmp);
+	str_free(&new);
+	errno = saved;
+	return rc;
+}
+
+int maildir_deliver(int base_fd, const char *path, const maildir_msg_t *msg, str_t *name)
+{
+	char dir[MAILDIR_PATH_MAX];
+	int flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	int md_fd, rc, saved;
+
+	if (maildir_trim(path, dir) < 0)
+		return -1;
+	md_fd = openat(base_fd, dir, flags);
+	if (md_fd < 0 && errno == ENOENT && maildir_create(base_fd, dir) == 0)
+		md_fd = openat(base_fd, dir, flags);
+	if (md_fd < 0)
+		return -1;
+	rc = maildir_store(base_fd, dir, md_fd, msg, name);
+	saved = errno;
+	close(md_fd);
+	errno = saved;
+	return rc;
+}

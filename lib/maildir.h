@@ -1,0 +1,51 @@
+/*
+ * maildir: deliver one message into a Maildir (cur/ new/ tmp/, the format
+ * mail readers and Pochta's own POP3/IMAP servers read).
+ *
+ * A delivery writes tmp/UNIQUE, fsyncs it, renames it to
+ * new/UNIQUE,S=SIZE and fsyncs new/, so a reader never meets a partial
+ * message in new/ and a delivered message survives a crash. Missing
+ * directories (parents, the Maildir itself, cur/ new/ tmp/) are made with
+ * mode 0700. Paths are relative to a base directory descriptor (an
+ * absolute path ignores it), so the delivering uid needs search permission
+ * only from that directory down.
+ *
+ * Unique names follow the Maildir convention:
+ * "SECONDS.M<usec>P<pid>Q<counter>.HOST", with "/" and ":" in HOST written
+ * as \057 and \072; ",S=" gives the file size in bytes.
+ */
+#ifndef POCHTA_MAILDIR_H
+#define POCHTA_MAILDIR_H
+
+#include <sys/time.h>
+#include <sys/types.h>
+#include "str.h"
+
+#define MAILDIR_PATH_MAX 4096		/* a Maildir path below the base */
+#define MAILDIR_HOST_MAX 256		/* host name as used in unique names */
+
+/* What to write: prefix (e.g. Return-Path:, Delivered-To:), then size
+ * bytes of fd starting at offset (the queue file's content). */
+typedef struct maildir_msg {
+	const char *prefix;
+	size_t prefix_len;
+	int fd;
+	off_t offset;
+	off_t size;
+} maildir_msg_t;
+
+/*
+ * Deliver msg into the Maildir at path (a trailing "/" is fine). Returns 0
+ * and, if name is not NULL, the new file's name under new/; or -1 with
+ * errno (ENOSPC, EDQUOT, EACCES, ...), and nothing is left in new/ or tmp/.
+ */
+int maildir_deliver(int base_fd, const char *path, const maildir_msg_t *msg, str_t *name);
+
+/* Make the Maildir at path and any missing parents. 0, or -1 with errno. */
+int maildir_create(int base_fd, const char *path);
+
+/* Replace out with a unique name built from the given parts. */
+void maildir_unique(str_t *out, const struct timeval *tv, long pid, unsigned long count,
+		    const char *host);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * qmgr: the queue manager, a resident daemon. master starts it, restarts
+ * it when it dies, and pokes public/qmgr every 300 s; smtpd pokes the
+ * same socket after each new queue file. Each poke means "look at
+ * incoming/". A timer scans incoming/ anyway (a lost poke only delays)
+ * and deferred/ every queue_run_delay.
+ *
+ * SIGHUP: finish the deliveries in flight, then exit (master starts a new
+ * qmgr with the new configuration). SIGTERM: exit at once; the queue
+ * files hold everything a restart needs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "qmgr.h"
+#include "resolve.h"
+
+#define QMGR_WAKEUP_READ_MAX 64		/* bytes read from a wake-up before closing it */
+
+qmgr_conf_t qmgr_conf;
+
+static int qmgr_wakeups[QMGR_WAKEUP_CONN_MAX];
+static size_t qmgr_nwakeups;
+static int qmgr_scan_wanted = 1;
+
+double qmgr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void qmgr_pre_drop(void)
+{
+	str_t err = STR_INIT;
+
+	if (resolve_init(&err) != 0)
+		log_fatal("%s", str_cstr(&err));
+	str_free(&err);
+}
+
+static void qmgr_read_conf(void)
+{
+	qmgr_conf.active_limit = conf_int("qmgr_message_active_limit");
+	qmgr_conf.local_limit = conf_int("virtual_destination_concurrency_limit");
+	qmgr_conf.run_delay = conf_time("queue_run_delay");
+	qmgr_conf.min_backoff = conf_time("minimal_backoff_time");
+	qmgr_conf.max_backoff = conf_time("maximal_backoff_time");
+	qmgr_conf.ipc_timeout = conf_time("ipc_timeout");
+	qmgr_conf.daemon_timeout = conf_time("daemon_timeout");
+	if (qmgr_conf.local_limit > QMGR_CONCURRENCY_MAX) {
+		log_warning("virtual_destination_concurrency_limit %ld: using %d",
+			    qmgr_conf.local_limit, QMGR_CONCURRENCY_MAX);
+		qmgr_conf.local_limit = QMGR_CONCURRENCY_MAX;
+	}
+	if (qmgr_conf.max_backoff < qmgr_conf.min_backoff)
+		qmgr_conf.max_backoff = qmgr_conf.min_backoff;
+}
+
+/* A wake-up connection: its bytes carry nothing, the connection is the news. */
+static void qmgr_accept_wakeup(void)
+{
+	int fd = accept4(daemon_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warning("accept wake-up: %m");
+		return;
+	}
+	qmgr_scan_wanted = 1;
+	if (qmgr_nwakeups < QMGR_WAKEUP_CONN_MAX)
+		qmgr_wakeups[qmgr_nwakeups++] = fd;
+	else
+		close(fd);
+}
+
+static void qmgr_close_wakeup(size_t i)
+{
+	char junk[QMGR_WAKEUP_READ_MAX];
+
+	if (read(qmgr_wakeups[i], junk, sizeof(junk)) < 0) {
+		/* the peer is gone: nothing to drain */
+	}
+	close(qmgr_wakeups[i]);
+	qmgr_wakeups[i] = qmgr_wakeups[--qmgr_nwakeups];
+}
+
+static void qmgr_dispatch(void)
+{
+	qmgr_transport_t *local = qmgr_transport_local();
+	qmgr_message_t *msg;
+
+	while (qmgr_active_ready() > 0 && qmgr_transport_has_slot(local))
+		if ((msg = qmgr_active_next()) != NULL)
+			qmgr_route_message(msg);
+}
+
+/* Scans due now, then dispatch; returns the poll timeout in ms. */
+static int qmgr_run_timers(double *next_incoming, double *next_deferred)
+{
+	double now = qmgr_now(), wait_ms;
+
+	/* Postpone a poked scan while enough work is ready: one directory
+	 * read then serves many pokes. */
+	if ((qmgr_scan_wanted && qmgr_active_ready() < (size_t)qmgr_conf.local_limit) ||
+	    now >= *next_incoming) {
+		qmgr_scan_wanted = 0;
+		qmgr_scan_incoming();
+		*next_incoming = now + QMGR_SAFETY_SCAN;
+	}
+	if (now >= *next_deferred) {
+		qmgr_scan_deferred();
+		*next_deferred = now + (double)qmgr_conf.run_delay;
+	}
+	qmgr_dispatch();
+	qmgr_deliver_timers();
+	if (qmgr_scan_wanted && qmgr_active_ready() < (size_t)qmgr_conf.local_limit)
+		return 0;	/* dispatch made room for the postponed scan */
+	wait_ms = ((*next_incoming < *next_deferred ? *next_incoming : *next_deferred) - now) * 1000;
+	if (wait_ms < 0)
+		return 0;
+	return wait_ms < QMGR_POLL_MAX_MS ? (int)wait_ms : QMGR_POLL_MAX_MS;
+}
+
+static void qmgr_wait(int timeout_ms)
+{
+	struct pollfd fds[QMGR_POLLFD_MAX];
+	size_t n = 0, nwake = qmgr_nwakeups, i;
+
+	fds[n++] = (struct pollfd){ .fd = daemon_listen_fd(), .events = POLLIN };
+	for (i = 0; i < nwake; i++)
+		fds[n++] = (struct pollfd){ .fd = qmgr_wakeups[i], .events = POLLIN };
+	n += qmgr_deliver_pollfds(fds + n, QMGR_POLLFD_MAX - n);
+	if (poll(fds, n, timeout_ms) < 0) {
+		if (errno != EINTR)
+			log_fatal("poll: %m");
+		return;
+	}
+	qmgr_deliver_events(fds + 1 + nwake, n - 1 - nwake);
+	for (i = nwake; i-- > 0;)	/* backwards: closing moves the last one here */
+		if (fds[1 + i].revents)
+			qmgr_close_wakeup(i);
+	if (fds[0].revents & POLLIN)
+		qmgr_accept_wakeup();
+}
+
+static _Noreturn void qmgr_loop(void)
+{
+	double next_incoming = 0, next_deferred = 0;
+
+	for (;;) {
+		if (daemon_reload_requested()) {
+			if (qmgr_deliver_in_flight() == 0)
+				exit(0);
+			qmgr_deliver_timers();
+			qmgr_wait(QMGR_POLL_MAX_MS);
+			continue;
+		}
+		qmgr_wait(qmgr_run_timers(&next_incoming, &next_deferred));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const daemon_hooks_t hooks = { .pre_drop = qmgr_pre_drop };
+
+	daemon_init(argc, argv, "qmgr", &hooks);
+	qmgr_read_conf();
+	qmgr_scan_recover();
+	qmgr_loop();
+}

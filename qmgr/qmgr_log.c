@@ -1,0 +1,69 @@
+/*
+ * qmgr_log: settle one recipient and write its line to the mail log:
+ *
+ *   ID: to=<rcpt>, relay=local, delay=0.12, delays=a/b/c/d, dsn=2.0.0,
+ *       status=sent (delivered to maildir)
+ *
+ * delay is the time since arrival; delays splits it into before the
+ * active queue (a), in the active queue (b), connection setup (c) and the
+ * delivery itself (d).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "qmgr.h"
+
+#define QMGR_SECS_MAX 32		/* one formatted duration */
+
+/* Like the mail log has always shown them: "0", "0.06", "1.3", "26". */
+static void qmgr_log_secs(char *out, double secs)
+{
+	char *end;
+
+	if (secs < 0.01)
+		secs = 0;
+	snprintf(out, QMGR_SECS_MAX, "%.*f", secs < 1 ? 2 : secs < 10 ? 1 : 0, secs);
+	if (strchr(out, '.') == NULL)
+		return;
+	end = out + strlen(out);
+	while (end[-1] == '0')
+		*--end = 0;
+	if (end[-1] == '.')
+		end[-1] = 0;
+}
+
+static enum qmgr_rcpt_state qmgr_log_state(const char *status)
+{
+	if (strcmp(status, "sent") == 0)
+		return QMGR_RCPT_SENT;
+	if (strcmp(status, "bounced") == 0)
+		return QMGR_RCPT_BOUNCED;
+	return QMGR_RCPT_DEFERRED;
+}
+
+void qmgr_rcpt_result(qmgr_message_t *msg, size_t rcpt, const char *relay,
+		      const qmgr_times_t *times, const char *dsn, const char *status,
+		      const char *reason)
+{
+	double arrival = (double)msg->qm.arrival.tv_sec + (double)msg->qm.arrival.tv_usec / 1e6;
+	char total[QMGR_SECS_MAX], a[QMGR_SECS_MAX], b[QMGR_SECS_MAX], c[QMGR_SECS_MAX],
+		d[QMGR_SECS_MAX];
+
+	msg->state[rcpt] = (unsigned char)qmgr_log_state(status);
+	qmgr_log_secs(total, times->done - arrival);
+	qmgr_log_secs(a, msg->active_time - arrival);
+	qmgr_log_secs(b, times->start - msg->active_time);
+	qmgr_log_secs(c, times->connected - times->start);
+	qmgr_log_secs(d, times->done - times->connected);
+	log_info("%s: to=<%s>, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
+		 msg->id, msg->qm.rcpts[rcpt].addr, relay, total, a, b, c, d, dsn, status, reason);
+}
+
+void qmgr_rcpt_defer_all(qmgr_message_t *msg, const size_t *rcpts, size_t n,
+			  const char *relay, const qmgr_times_t *times, const char *dsn,
+			  const char *reason)
+{
+	for (size_t i = 0; i < n; i++)
+		qmgr_rcpt_result(msg, rcpts[i], relay, times, dsn, "deferred", reason);
+}

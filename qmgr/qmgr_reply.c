@@ -1,0 +1,102 @@
+/*
+ * qmgr_reply: a delivery agent's answer to one request: a group of
+ * "offset", "dsn", "status", "reason" attributes per recipient. Each
+ * group settles the recipient whose record sits at that offset; a
+ * recipient the agent said nothing about, or a malformed status, is
+ * deferred so that nothing is lost.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "qmgr.h"
+
+typedef struct qmgr_status {
+	const char *offset;
+	const char *dsn;
+	const char *status;
+	const char *reason;
+} qmgr_status_t;
+
+/* Read the group that starts at *index; *index moves past it. */
+static void qmgr_reply_group(const ipc_msg_t *reply, size_t *index, qmgr_status_t *st)
+{
+	size_t count = ipc_count(reply);
+
+	memset(st, 0, sizeof(*st));
+	st->offset = ipc_value(reply, (*index)++, NULL);
+	for (; *index < count && strcmp(ipc_name(reply, *index), "offset") != 0; (*index)++) {
+		const char *name = ipc_name(reply, *index);
+		const char *value = ipc_value(reply, *index, NULL);
+
+		if (strcmp(name, "dsn") == 0)
+			st->dsn = value;
+		else if (strcmp(name, "status") == 0)
+			st->status = value;
+		else if (strcmp(name, "reason") == 0)
+			st->reason = value;
+	}
+}
+
+/* The dsn class must agree with the status: 2 sent, 4 deferred, 5 bounced. */
+static int qmgr_reply_valid(const qmgr_status_t *st)
+{
+	static const char *const statuses[] = { "sent", "deferred", "bounced" };
+	static const char classes[] = "245";
+
+	if (st->dsn == NULL || st->status == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (strcmp(st->status, statuses[i]) == 0)
+			return st->dsn[0] == classes[i] && st->dsn[1] == '.';
+	return 0;
+}
+
+/* The request's recipient at offset that still waits for its status. */
+static int qmgr_reply_find(const qmgr_message_t *msg, const size_t *rcpts, size_t n,
+			   const char *offset_text, size_t *rcpt)
+{
+	char *end;
+	long long offset = strtoll(offset_text, &end, 10);
+
+	if (*offset_text == 0 || *end != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (msg->qm.rcpts[rcpts[i]].offset == (off_t)offset &&
+		    msg->state[rcpts[i]] == QMGR_RCPT_BUSY) {
+			*rcpt = rcpts[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
+		      const ipc_msg_t *reply, const char *relay, const qmgr_times_t *times)
+{
+	size_t i = 0, count = ipc_count(reply), rcpt;
+	qmgr_status_t st;
+
+	while (i < count) {
+		if (strcmp(ipc_name(reply, i), "offset") != 0) {
+			i++;
+			continue;
+		}
+		qmgr_reply_group(reply, &i, &st);
+		if (qmgr_reply_find(msg, rcpts, n, st.offset, &rcpt) < 0) {
+			log_warning("%s: %s sent a status for unknown recipient offset %s", msg->id,
+				    relay, st.offset);
+		} else if (!qmgr_reply_valid(&st)) {
+			log_warning("%s: %s sent a malformed delivery status", msg->id, relay);
+			qmgr_rcpt_result(msg, rcpt, relay, times, "4.3.0", "deferred",
+					 "malformed delivery status");
+		} else {
+			qmgr_rcpt_result(msg, rcpt, relay, times, st.dsn, st.status,
+					 st.reason ? st.reason : "");
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (msg->state[rcpts[i]] == QMGR_RCPT_BUSY)
+			qmgr_rcpt_result(msg, rcpts[i], relay, times, "4.3.0", "deferred",
+					 "no delivery status from the delivery agent");
+}

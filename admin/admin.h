@@ -1,0 +1,75 @@
+/*
+ * admin: what the parts of the `pochta` command share.
+ *
+ * pochta.c parses the global options and calls one ADMIN_CMD function per
+ * subcommand (admin_init.c, admin_control.c, ...). Each returns the exit
+ * status. The other declarations are the helpers those subcommands share:
+ * messages to the administrator, files and directories created with an
+ * owner and mode, system users, the self-signed certificate, the SASL
+ * user database, and the master pid file.
+ */
+#ifndef POCHTA_ADMIN_H
+#define POCHTA_ADMIN_H
+
+#include <sys/types.h>
+
+#include "str.h"
+
+#define ADMIN_PROG "pochta"
+#define ADMIN_EXIT_USAGE 64		/* EX_USAGE */
+#define ADMIN_MASTER_PROG "master"	/* in daemon_directory */
+
+/* Subcommands: argv[0] is the subcommand name; config_dir is absolute. */
+int admin_init_cmd(int argc, char **argv, const char *config_dir);
+int admin_start_cmd(int argc, char **argv, const char *config_dir);
+int admin_stop_cmd(int argc, char **argv, const char *config_dir);
+int admin_status_cmd(int argc, char **argv, const char *config_dir);
+
+/* Load config_dir/main.cf; fatal with the parser's reason when it fails. */
+void admin_conf_load(const char *config_dir);
+
+/* Messages: "pochta: text" on stderr. admin_fatal adds "fatal: " and exits 1;
+ * admin_usage prints "usage: pochta ..." and exits ADMIN_EXIT_USAGE. */
+void admin_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void admin_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void admin_usage(const char *synopsis);
+
+/* Files. Owners apply only when uid != (uid_t)-1 (that is, when root). */
+#define ADMIN_NO_OWNER ((uid_t)-1)
+void admin_mkdir(const char *path, mode_t mode, uid_t uid, gid_t gid);
+void admin_mkdir_parents(const char *path, mode_t mode);
+/* Create path (it must not exist), write text, fsync; fatal on error. */
+void admin_write_file(const char *path, const char *text, mode_t mode, uid_t uid, gid_t gid);
+/* Set the owner (when not ADMIN_NO_OWNER) and mode of an existing file. */
+void admin_set_mode(const char *path, mode_t mode, uid_t uid, gid_t gid);
+int admin_exists(const char *path);
+
+/* System users. */
+typedef struct admin_user {
+	char *name;
+	uid_t uid;
+	gid_t gid;
+} admin_user_t;
+
+/* Look the user up; when missing, create it as a system user (root only). */
+void admin_user_ensure(const char *name, admin_user_t *user);
+/* The user running this command. */
+void admin_user_self(admin_user_t *user);
+void admin_user_free(admin_user_t *user);
+
+/* Self-signed certificate for CN/SAN localhost, key mode 0600. */
+void admin_tls_selfsigned(const char *cert_path, const char *key_path, uid_t uid, gid_t gid);
+
+/* Set a password in the SASL user database at sasldb_path (creating the
+ * user when missing). 0, or -1 with a message in err. */
+int admin_sasl_setpass(const char *sasldb_path, const char *user, const char *realm,
+		       const char *password, str_t *err);
+/* A random password of ADMIN_PASSWORD_LEN characters from a safe alphabet. */
+#define ADMIN_PASSWORD_LEN 16
+void admin_password_random(char out[ADMIN_PASSWORD_LEN + 1]);
+
+/* The master pid file under queue_directory: the pid of a live master, or 0
+ * when there is none (no file, unreadable, or the process is gone). */
+pid_t admin_master_pid(const char *queue_directory);
+
+#endif

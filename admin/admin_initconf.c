@@ -1,0 +1,99 @@
+/*
+ * admin_initconf: the configuration files of a new instance, written by
+ * "pochta init". Every path is absolute, so the instance works from any
+ * working directory, and every setting carries a comment saying why it is
+ * there. Parameter names and meanings are Postfix's.
+ */
+#include "admin_init.h"
+
+static void admin_initconf_paths(const admin_instance_t *inst, str_t *t)
+{
+	str_printf(t, "# Pochta main.cf for the instance in %s, written by \"pochta init\".\n"
+		   "# Parameter names and meanings follow Postfix; run it with\n"
+		   "#   pochta -c %s/etc start\n\n", inst->dir, inst->dir);
+	str_printf(t, "# Queue files, daemon sockets and master's pid file.\n"
+		   "queue_directory = %s/queue\n\n", inst->dir);
+	str_printf(t, "# Where master finds smtpd, qmgr, local and the other daemons.\n"
+		   "daemon_directory = %s\n\n", inst->daemon_dir);
+	str_printf(t, "# The mail log; each daemon opens it before dropping privileges.\n"
+		   "maillog_file = %s/log/maillog\n\n", inst->dir);
+}
+
+static void admin_initconf_identity(const admin_instance_t *inst, str_t *t)
+{
+	str_append_cstr(t, "# The name this server gives itself in SMTP greetings and headers.\n"
+			"myhostname = localhost\n\n"
+			"# No domains are delivered to system users: localhost is a\n"
+			"# virtual domain below, with mailboxes that belong to the instance.\n"
+			"mydestination =\n\n"
+			"# Listen on loopback only; the ports are in master.cf.\n"
+			"inet_interfaces = 127.0.0.1\n\n");
+	str_printf(t, "# The unprivileged user that smtpd and qmgr run as%s.\n"
+		   "mail_owner = %s\n\n",
+		   inst->root ? " (master runs as root)" : " (this whole instance runs as it)",
+		   inst->owner.name);
+}
+
+static void admin_initconf_virtual(const admin_instance_t *inst, str_t *t)
+{
+	str_append_cstr(t, "# Virtual mailboxes: which domains, which addresses (\"address\n"
+			"# path/\" lines; a trailing / means Maildir), and under which directory.\n"
+			"virtual_mailbox_domains = " ADMIN_DEMO_DOMAIN "\n");
+	str_printf(t, "virtual_mailbox_maps = texthash:%s/etc/vmailbox\n"
+		   "virtual_mailbox_base = %s/mail\n\n", inst->dir, inst->dir);
+	if (inst->root)
+		str_printf(t, "# The owner of the mailboxes (%s), kept apart from mail_owner so\n"
+			   "# that the daemons that talk to the network cannot read stored mail.\n",
+			   inst->vmail.name);
+	else
+		str_printf(t, "# The owner of the mailboxes: %s, who runs this instance.\n",
+			   inst->vmail.name);
+	str_printf(t, "virtual_uid_maps = static:%ld\n"
+		   "virtual_gid_maps = static:%ld\n\n", (long)inst->vmail.uid, (long)inst->vmail.gid);
+}
+
+static void admin_initconf_tls(const admin_instance_t *inst, str_t *t)
+{
+	str_printf(t, "# The self-signed certificate made by init (CN and SAN localhost);\n"
+		   "# replace both files to use a real one.\n"
+		   "smtpd_tls_cert_file = %s/etc/tls/cert.pem\n"
+		   "smtpd_tls_key_file = %s/etc/tls/key.pem\n", inst->dir, inst->dir);
+}
+
+void admin_initconf_main_cf(const admin_instance_t *inst, str_t *text)
+{
+	admin_initconf_paths(inst, text);
+	admin_initconf_identity(inst, text);
+	admin_initconf_virtual(inst, text);
+	admin_initconf_tls(inst, text);
+}
+
+void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
+{
+	str_printf(text, "# Pochta master.cf for the instance in %s, written by \"pochta init\".\n"
+		   "# One service per line; \"-\" means the default shown in parentheses.\n"
+		   "#\n"
+		   "# service   type  private unpriv  chroot  wakeup  maxproc command + args\n"
+		   "#                 (yes)   (yes)   (no)    (never) (100)\n"
+		   "# ==========================================================================\n"
+		   "# SMTP on port %ld (%ld + 25), on the addresses in inet_interfaces.\n"
+		   "# Submission (+587), smtps (+465), POP3 (+110, +995) and IMAP (+143,\n"
+		   "# +993) are added here when those services exist.\n",
+		   inst->dir, inst->port_offset + ADMIN_PORT_SMTP, inst->port_offset);
+	str_printf(text, "%-9ld   inet  n       -       n       -       -       smtpd\n",
+		   inst->port_offset + ADMIN_PORT_SMTP);
+	str_append_cstr(text,
+			"# The queue manager: one resident process, woken by smtpd, and on its\n"
+			"# own every 300 seconds.\n"
+			"qmgr        unix  n       -       n       300     1       qmgr\n"
+			"# Delivery into Maildirs; runs as root only to switch to the mailbox owner.\n"
+			"local       unix  -       n       n       -       -       local\n");
+}
+
+void admin_initconf_vmailbox(str_t *text)
+{
+	str_append_cstr(text, "# Virtual mailboxes: address, then the Maildir under\n"
+			"# virtual_mailbox_base (a trailing / means Maildir).\n"
+			ADMIN_DEMO_USER "@" ADMIN_DEMO_DOMAIN "    "
+			ADMIN_DEMO_DOMAIN "/" ADMIN_DEMO_USER "/\n");
+}

@@ -46,6 +46,7 @@ static void daemon_on_hup(int sig)
 static void daemon_signals(void)
 {
 	struct sigaction sa = { 0 };
+	sigset_t hup;
 
 	if (pipe2(daemon_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
 		log_fatal("pipe: %m");
@@ -54,6 +55,10 @@ static void daemon_signals(void)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGHUP, &sa, NULL) != 0)
 		log_fatal("sigaction SIGHUP: %m");
+	/* master starts children with SIGHUP blocked: take any pending one now */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &hup, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 

@@ -1,10 +1,15 @@
 /*
  * maildir: deliver one message into a Maildir (see maildir.h).
  *
- * The fast path assumes the Maildir exists: open it, create tmp/UNIQUE,
- * copy, fsync, rename into new/, fsync new/. Only when a step meets a
- * missing directory is the tree created and that step tried once more, so
- * a busy mailbox costs no extra mkdir calls.
+ * The fast path assumes the Maildir exists: open it, create an unnamed
+ * file in tmp/ (O_TMPFILE), copy, fsync, link it into new/ through
+ * /proc/self/fd, fsync it again (its link count), fsync new/. The file
+ * has no name until it is complete, so a crash leaves nothing in tmp/,
+ * and there is no rename. Where the file
+ * system has no O_TMPFILE or /proc is missing, the classic way: create
+ * tmp/UNIQUE, copy, fsync, rename into new/, fsync new/. Only when a step
+ * meets a missing directory is the tree created and that step tried once
+ * more, so a busy mailbox costs no extra mkdir calls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +24,8 @@
 #define MAILDIR_FILE_MODE 0600
 #define MAILDIR_COPY_CHUNK (1 << 20)	/* bytes per copy_file_range call */
 #define MAILDIR_BUF_SIZE 65536		/* read/write fallback buffer */
+#define MAILDIR_PROC_FD "/proc/self/fd"	/* names an open file for linkat */
+#define MAILDIR_PROC_PATH_MAX 64
 
 static unsigned long maildir_counter;	/* deliveries by this process */
 
@@ -190,19 +197,37 @@ static int maildir_open_tmp(int base_fd, const char *dir, int md_fd, const char 
 	return fd;
 }
 
-/* Write, fsync and close the tmp file. */
+/* Write and fsync the new file. */
 static int maildir_fill(int fd, const maildir_msg_t *msg)
 {
-	int rc = 0, saved;
-
 	if (maildir_write_all(fd, msg->prefix, msg->prefix_len) < 0 ||
-	    maildir_copy(msg->fd, msg->offset, msg->size, fd) < 0 || fsync(fd) < 0)
-		rc = -1;
-	saved = errno;
+	    maildir_copy(msg->fd, msg->offset, msg->size, fd) < 0)
+		return -1;
+	return fsync(fd);
+}
+
+/* Close, keeping the first error. */
+static int maildir_close(int fd, int rc)
+{
+	int saved = errno;
+
 	if (close(fd) < 0 && rc == 0)
 		return -1;
 	errno = saved;
 	return rc;
+}
+
+/* fsync new/ after a name appeared there; on failure the name goes again. */
+static int maildir_sync_new(int md_fd, const char *new)
+{
+	int saved;
+
+	if (maildir_fsync_dir(md_fd, "new") == 0)
+		return 0;
+	saved = errno;
+	unlinkat(md_fd, new, 0);
+	errno = saved;
+	return -1;
 }
 
 static int maildir_publish(int base_fd, const char *dir, int md_fd, const char *tmp,
@@ -213,14 +238,91 @@ static int maildir_publish(int base_fd, const char *dir, int md_fd, const char *
 		    renameat(md_fd, tmp, md_fd, new) < 0)
 			return -1;
 	}
-	if (maildir_fsync_dir(md_fd, "new") < 0) {
+	return maildir_sync_new(md_fd, new);
+}
+
+/* The classic way: tmp/UNIQUE renamed into new/. */
+static int maildir_store_named(int base_fd, const char *dir, int md_fd,
+			       const maildir_msg_t *msg, const char *tmp, const char *new)
+{
+	int fd = maildir_open_tmp(base_fd, dir, md_fd, tmp);
+	int rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = maildir_close(fd, maildir_fill(fd, msg));
+	if (rc == 0)
+		rc = maildir_publish(base_fd, dir, md_fd, tmp, new);
+	if (rc < 0) {
+		saved = errno;
+		unlinkat(md_fd, tmp, 0);
+		errno = saved;
+	}
+	return rc;
+}
+
+/* Whether unnamed files can be linked by their /proc name here. */
+static int maildir_can_link_unnamed(void)
+{
+	static int known, usable;
+
+	if (!known) {
+		usable = access(MAILDIR_PROC_FD, X_OK) == 0;
+		known = 1;
+	}
+	return usable;
+}
+
+/* An unnamed file in tmp/, making the tree when tmp/ is missing. */
+static int maildir_open_unnamed(int base_fd, const char *dir, int md_fd)
+{
+	int flags = O_TMPFILE | O_WRONLY | O_CLOEXEC;
+	int fd = openat(md_fd, "tmp", flags, MAILDIR_FILE_MODE);
+
+	if (fd < 0 && errno == ENOENT && maildir_create(base_fd, dir) == 0)
+		fd = openat(md_fd, "tmp", flags, MAILDIR_FILE_MODE);
+	return fd;
+}
+
+/* Give the complete unnamed file its name in new/. */
+static int maildir_link_unnamed(int base_fd, const char *dir, int md_fd, int fd,
+				const char *new)
+{
+	char proc[MAILDIR_PROC_PATH_MAX];
+
+	snprintf(proc, sizeof(proc), "%s/%d", MAILDIR_PROC_FD, fd);
+	if (linkat(AT_FDCWD, proc, md_fd, new, AT_SYMLINK_FOLLOW) < 0) {
+		if (errno != ENOENT || maildir_create(base_fd, dir) < 0 ||
+		    linkat(AT_FDCWD, proc, md_fd, new, AT_SYMLINK_FOLLOW) < 0)
+			return -1;
+	}
+	/* The inode's link count changed: without a journal nothing else
+	 * writes it, and fsck would drop a name pointing at a 0-link inode. */
+	if (fsync(fd) < 0) {
 		int saved = errno;
 
 		unlinkat(md_fd, new, 0);
 		errno = saved;
 		return -1;
 	}
-	return 0;
+	return maildir_sync_new(md_fd, new);
+}
+
+/* Unnamed file linked into new/; 1 when this file system cannot, so the
+ * caller takes the classic way. */
+static int maildir_store_unnamed(int base_fd, const char *dir, int md_fd,
+				 const maildir_msg_t *msg, const char *new)
+{
+	int fd, rc;
+
+	if (!maildir_can_link_unnamed())
+		return 1;
+	if ((fd = maildir_open_unnamed(base_fd, dir, md_fd)) < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1 : -1;
+	rc = maildir_fill(fd, msg);
+	if (rc == 0)
+		rc = maildir_link_unnamed(base_fd, dir, md_fd, fd, new);
+	return maildir_close(fd, rc);
 }
 
 static int maildir_store(int base_fd, const char *dir, int md_fd, const maildir_msg_t *msg,
@@ -228,23 +330,16 @@ static int maildir_store(int base_fd, const char *dir, int md_fd, const maildir_
 {
 	str_t unique = STR_INIT, tmp = STR_INIT, new = STR_INIT;
 	struct timeval tv;
-	int fd, rc = -1, saved;
+	int rc, saved;
 
 	gettimeofday(&tv, NULL);
 	maildir_unique(&unique, &tv, (long)getpid(), ++maildir_counter, maildir_host());
 	str_printf(&tmp, "tmp/%s", unique.data);
 	str_printf(&new, "new/%s,S=%lld", unique.data,
 		   (long long)msg->prefix_len + (long long)msg->size);
-	fd = maildir_open_tmp(base_fd, dir, md_fd, tmp.data);
-	if (fd >= 0) {
-		if (maildir_fill(fd, msg) == 0 &&
-		    maildir_publish(base_fd, dir, md_fd, tmp.data, new.data) == 0)
-			rc = 0;
-		saved = errno;
-		if (rc < 0)
-			unlinkat(md_fd, tmp.data, 0);
-		errno = saved;
-	}
+	rc = maildir_store_unnamed(base_fd, dir, md_fd, msg, new.data);
+	if (rc > 0)
+		rc = maildir_store_named(base_fd, dir, md_fd, msg, tmp.data, new.data);
 	if (rc == 0 && name)
 		str_set(name, new.data + strlen("new/"));
 	saved = errno;

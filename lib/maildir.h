@@ -2,9 +2,10 @@
  * maildir: deliver one message into a Maildir (cur/ new/ tmp/, the format
  * mail readers and Pochta's own POP3/IMAP servers read).
  *
- * A delivery writes tmp/UNIQUE, fsyncs it, renames it to
- * new/UNIQUE,S=SIZE and fsyncs new/, so a reader never meets a partial
- * message in new/ and a delivered message survives a crash. Missing
+ * A delivery writes an unnamed file in tmp/ (O_TMPFILE; where the file
+ * system lacks it, tmp/UNIQUE), fsyncs it, gives it the name
+ * new/UNIQUE,S=SIZE (link, or rename) and fsyncs new/, so a reader never
+ * meets a partial message in new/ and a delivered message survives a crash. Missing
  * directories (parents, the Maildir itself, cur/ new/ tmp/) are made with
  * mode 0700. Paths are relative to a base directory descriptor (an
  * absolute path ignores it), so the delivering uid needs search permission

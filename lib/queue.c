@@ -7,11 +7,19 @@
  * its ID without overwriting, fsync the directory. Any failure removes the
  * temporary file and keeps errno for the caller (ENOSPC means 452 4.3.1).
  *
+ * A new file is preferably a recycled one (see queue.h): each process keeps
+ * the names of one readdir of recycle/ and claims them one by one, starting
+ * at a random place so that concurrent writers rarely race for the same
+ * name, and reads again when others keep taking its names first; after
+ * finding the pool empty it leaves it alone for a few creates, so an empty
+ * pool costs nothing.
+ *
  * The reader trusts nothing: every length is checked against its limit and
  * the file size, every record must end in "\n", and the file must end with
  * exactly one "E" record. Content is never loaded, only located.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,6 +43,11 @@
 #define QUEUE_CREATE_TRIES 100		/* temporary names tried before giving up */
 #define QUEUE_ID_MIN 16
 #define QUEUE_USEC_PER_SEC 1000000
+#define QUEUE_RECYCLE_BATCH 256	/* recycled names read with one readdir */
+#define QUEUE_RECYCLE_MISSES 4		/* names taken by others before a new readdir */
+#define QUEUE_RECYCLE_TRIES 16		/* names tried per create before creating */
+#define QUEUE_RECYCLE_IDLE 16		/* creates that skip an empty pool */
+#define QUEUE_RECYCLE_RECOUNT 64	/* removals between recounts of a full pool */
 
 struct queue_writer {
 	int fd;
@@ -46,6 +59,7 @@ struct queue_writer {
 	off_t written;			/* bytes already in the file */
 	off_t length_offset;		/* of the content length digits; -1 before M */
 	off_t content_size;
+	int recycled;			/* the file had content before: truncate at commit */
 	int error;			/* sticky errno after a failure */
 	size_t buflen;
 	char buf[QUEUE_WRITE_BUF];
@@ -72,6 +86,20 @@ static void queue_make_id(queue_writer_t *qw, struct timeval tv)
 {
 	snprintf(qw->id, sizeof(qw->id), "%09llX%05Xz%llX", (unsigned long long)tv.tv_sec,
 		 (unsigned)tv.tv_usec, qw->inode);
+}
+
+/* "dir/ID" in buf (QUEUE_PATH_MAX bytes); -1 with errno for a bad ID. */
+static int queue_path(char *buf, const char *dir, const char *id)
+{
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (snprintf(buf, QUEUE_PATH_MAX, "%s/%s", dir, id) >= QUEUE_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 /* Record the first failure, remove the temporary file, keep errno. */
@@ -146,19 +174,144 @@ static int queue_put_record(queue_writer_t *qw, char type, const char *data, siz
 	return queue_append(qw, "\n", 1);
 }
 
+/* The next temporary name of this process. */
+static void queue_temp_name(queue_writer_t *qw)
+{
+	static unsigned counter;
+
+	snprintf(qw->tmpname, sizeof(qw->tmpname), ".tmp.%ld.%u", (long)getpid(), counter++);
+}
+
 /* Open a fresh temporary file in the directory open on qw->dirfd. */
 static int queue_open_temp(queue_writer_t *qw)
 {
-	static unsigned counter;
 	int tries;
 
 	for (tries = 0; tries < QUEUE_CREATE_TRIES; tries++) {
-		snprintf(qw->tmpname, sizeof(qw->tmpname), ".tmp.%ld.%u", (long)getpid(), counter++);
-		qw->fd = openat(qw->dirfd, qw->tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		queue_temp_name(qw);
+		qw->fd = openat(qw->dirfd, qw->tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+				QUEUE_FILE_MODE);
 		if (qw->fd >= 0 || errno != EEXIST)
 			return qw->fd;
 	}
 	return -1;
+}
+
+/* This process's share of recycle/: names from its last readdir. */
+static struct queue_pool {
+	char names[QUEUE_RECYCLE_BATCH][QUEUE_ID_SIZE];
+	size_t count;
+	size_t next;			/* index of the next name to try, modulo count */
+	size_t left;			/* names not tried yet */
+	unsigned misses;		/* names in a row that others took first */
+	unsigned idle;			/* creates left before looking at recycle/ again */
+	unsigned seed;			/* where in the batch to start */
+} queue_pool;
+
+static void queue_pool_refill(void)
+{
+	struct dirent *de;
+	DIR *dp;
+
+	queue_pool.count = 0;
+	if ((dp = opendir(QUEUE_RECYCLE)) != NULL) {
+		while (queue_pool.count < QUEUE_RECYCLE_BATCH && (de = readdir(dp)) != NULL)
+			if (queue_id_valid(de->d_name))	/* so it fits in QUEUE_ID_SIZE */
+				memcpy(queue_pool.names[queue_pool.count++], de->d_name,
+				       strlen(de->d_name) + 1);
+		closedir(dp);
+	}
+	if (queue_pool.seed == 0)
+		queue_pool.seed = (unsigned)getpid();
+	queue_pool.left = queue_pool.count;
+	queue_pool.next = queue_pool.count ? (size_t)rand_r(&queue_pool.seed) % queue_pool.count : 0;
+	queue_pool.misses = 0;
+	if (queue_pool.count == 0)
+		queue_pool.idle = QUEUE_RECYCLE_IDLE;
+}
+
+/* The next name to try, or NULL when the pool looks empty. A batch that
+ * keeps missing is stale: read the directory again. */
+static const char *queue_pool_take(void)
+{
+	if (queue_pool.left == 0 || queue_pool.misses >= QUEUE_RECYCLE_MISSES) {
+		if (queue_pool.idle > 0) {
+			queue_pool.idle--;
+			return NULL;
+		}
+		queue_pool_refill();
+		if (queue_pool.left == 0)
+			return NULL;
+	}
+	queue_pool.left--;
+	return queue_pool.names[queue_pool.next++ % queue_pool.count];
+}
+
+/* Only a plain file of ours, with the queue's mode and no other name, is
+ * garbage to overwrite. */
+static int queue_reusable(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == geteuid() && st->st_nlink == 1
+		&& (st->st_mode & 07777) == QUEUE_FILE_MODE;
+}
+
+/*
+ * Open the claimed file qw->tmpname, check it, and stamp it with the
+ * current time (qmgr removes dot files by age). O_NOFOLLOW and O_NONBLOCK
+ * keep a symlink or FIFO from being followed or blocking before fstat
+ * refuses it; O_NONBLOCK means nothing for a regular file.
+ */
+static int queue_open_claimed(queue_writer_t *qw, struct stat *st)
+{
+	int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+
+	if ((qw->fd = openat(qw->dirfd, qw->tmpname, flags)) < 0)
+		return -1;
+	if (fstat(qw->fd, st) == 0 && queue_reusable(st) && futimens(qw->fd, NULL) == 0)
+		return 0;
+	close(qw->fd);
+	qw->fd = -1;
+	return -1;
+}
+
+/* Claim a recycled file as qw->tmpname: 1 with qw->fd open, 0 when none. */
+static int queue_claim(queue_writer_t *qw, struct stat *st)
+{
+	char path[QUEUE_PATH_MAX];
+	const char *name;
+	int tries;
+
+	for (tries = 0; tries < QUEUE_RECYCLE_TRIES && (name = queue_pool_take()) != NULL; tries++) {
+		if (queue_path(path, QUEUE_RECYCLE, name) < 0)
+			continue;
+		queue_temp_name(qw);
+		if (renameat(AT_FDCWD, path, qw->dirfd, qw->tmpname) < 0) {
+			if (errno == ENOENT) {
+				queue_pool.misses++;	/* another writer took it */
+				continue;
+			}
+			queue_pool.left = 0;	/* EXDEV (dir elsewhere) or worse: create */
+			queue_pool.idle = QUEUE_RECYCLE_IDLE;
+			return 0;
+		}
+		queue_pool.misses = 0;
+		if (queue_open_claimed(qw, st) == 0) {
+			qw->recycled = 1;
+			return 1;
+		}
+		unlinkat(qw->dirfd, qw->tmpname, 0);	/* not reusable: drop our name */
+	}
+	return 0;
+}
+
+/* A recycled file, else a new one. */
+static int queue_open_file(queue_writer_t *qw, struct stat *st)
+{
+	if (queue_claim(qw, st))
+		return 0;
+	if (queue_open_temp(qw) < 0)
+		return -1;
+	return fstat(qw->fd, st) < 0 ? queue_fail(qw) : 0;
 }
 
 queue_writer_t *queue_create(const char *dir)
@@ -173,9 +326,9 @@ queue_writer_t *queue_create(const char *dir)
 	qw->length_offset = -1;
 	if ((qw->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		goto fail;
-	if (queue_open_temp(qw) < 0)
+	if (queue_open_file(qw, &st) < 0)
 		goto fail;
-	if (gettimeofday(&qw->arrival, NULL) < 0 || fstat(qw->fd, &st) < 0) {
+	if (gettimeofday(&qw->arrival, NULL) < 0) {
 		queue_fail(qw);
 		goto fail;
 	}
@@ -278,6 +431,8 @@ static int queue_finish_file(queue_writer_t *qw)
 			errno = EIO;
 		return queue_fail(qw);
 	}
+	if (qw->recycled && ftruncate(qw->fd, qw->written) < 0)
+		return queue_fail(qw);	/* drop what the old file had past our end */
 	if (fsync(qw->fd) < 0)
 		return queue_fail(qw);
 	return 0;
@@ -645,19 +800,6 @@ int queue_mark_done(int fd, off_t offset)
 	return pwrite(fd, "D", 1, offset) == 1 ? 0 : -1;
 }
 
-static int queue_path(char *buf, const char *dir, const char *id)
-{
-	if (!queue_id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (snprintf(buf, QUEUE_PATH_MAX, "%s/%s", dir, id) >= QUEUE_PATH_MAX) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 int queue_move(const char *id, const char *from, const char *to)
 {
 	char src[QUEUE_PATH_MAX];
@@ -666,6 +808,57 @@ int queue_move(const char *id, const char *from, const char *to)
 	if (queue_path(src, from, id) < 0 || queue_path(dst, to, id) < 0)
 		return -1;
 	return rename(src, dst);
+}
+
+/* Queue IDs in recycle/. */
+static size_t queue_recycle_count(void)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dp;
+
+	if ((dp = opendir(QUEUE_RECYCLE)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL)
+		n += queue_id_valid(de->d_name) != 0;
+	closedir(dp);
+	return n;
+}
+
+void queue_recycler_init(queue_recycler_t *rc, size_t limit)
+{
+	rc->limit = limit;
+	rc->estimate = queue_recycle_count();
+	rc->until_recount = 0;
+}
+
+/* While the estimate says full, recount now and then: writers claim files. */
+static void queue_recycler_sync(queue_recycler_t *rc)
+{
+	if (rc->estimate < rc->limit)
+		return;
+	if (rc->until_recount > 0) {
+		rc->until_recount--;
+		return;
+	}
+	rc->estimate = queue_recycle_count();
+	rc->until_recount = rc->estimate >= rc->limit ? QUEUE_RECYCLE_RECOUNT : 0;
+}
+
+int queue_remove(queue_recycler_t *rc, const char *id, const char *from, off_t size)
+{
+	char path[QUEUE_PATH_MAX];
+
+	if (queue_path(path, from, id) < 0)
+		return -1;
+	if (size > QUEUE_RECYCLE_SIZE_MAX)
+		return unlink(path);
+	queue_recycler_sync(rc);
+	if (rc->estimate < rc->limit && queue_move(id, from, QUEUE_RECYCLE) == 0) {
+		rc->estimate++;
+		return 0;
+	}
+	return unlink(path);
 }
 
 void queue_corrupt(const char *id, const char *from, const char *why)

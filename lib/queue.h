@@ -26,6 +26,22 @@
  * Files are written in incoming/ under a dot name, fsync'ed, renamed to
  * their ID (no overwrite), and the directory is fsync'ed: only then is the
  * message acknowledged.
+ *
+ * Recycling: creating and deleting an inode per message is the dearest
+ * part of a queue file on ext4, so a finished file is not deleted but
+ * renamed into recycle/ (queue_remove, bounded by the limit its caller
+ * gives, QUEUE_RECYCLE_MAX for qmgr, and by QUEUE_RECYCLE_SIZE_MAX per
+ * file; beyond them the file is unlinked).
+ * queue_create first claims a file from there: rename recycle/NAME to its
+ * dot name in incoming/ (one winner when writers race; ENOENT means take
+ * the next name), check that it is a plain 0600 file of ours with no other
+ * name, and overwrite it from offset 0; the commit truncates it to the
+ * bytes written before the fsync, so the old blocks are reused, not freed
+ * and allocated again. The ID is made from the claimed inode and the new
+ * arrival time as for a fresh file. Everything in recycle/ is garbage by
+ * definition, and a crash mid-claim leaves only a dot file that qmgr
+ * removes as it removes any stale one, so no step needs an fsync of its
+ * own.
  */
 #ifndef POCHTA_QUEUE_H
 #define POCHTA_QUEUE_H
@@ -38,6 +54,9 @@
 #define QUEUE_ID_SIZE 40		/* buffer size for an ID and its NUL */
 #define QUEUE_RECORD_MAX (1 << 20)	/* any record but the content */
 #define QUEUE_FORMAT_VERSION "1"
+#define QUEUE_FILE_MODE 0600
+#define QUEUE_RECYCLE_MAX 1000		/* finished files kept for reuse by qmgr */
+#define QUEUE_RECYCLE_SIZE_MAX (64 * 1024)	/* bigger files are not kept */
 
 #define QUEUE_INCOMING "incoming"
 #define QUEUE_ACTIVE "active"
@@ -45,13 +64,15 @@
 #define QUEUE_HOLD "hold"
 #define QUEUE_CORRUPT "corrupt"
 #define QUEUE_MAILDROP "maildrop"
+#define QUEUE_RECYCLE "recycle"
 
 int queue_id_valid(const char *id);
 
 /* Writing a new queue file. */
 typedef struct queue_writer queue_writer_t;
 
-/* Creates the temporary file in dir and assigns the ID. NULL with errno. */
+/* Creates the temporary file in dir (a recycled one when recycle/ has
+ * one on the same file system) and assigns the ID. NULL with errno. */
 queue_writer_t *queue_create(const char *dir);
 const char *queue_writer_id(const queue_writer_t *qw);
 struct timeval queue_writer_arrival(const queue_writer_t *qw);
@@ -100,6 +121,23 @@ const char *queue_msg_attr(const queue_msg_t *msg, const char *name);
 /* Mark one recipient done in place; the caller fsyncs (fdatasync) once
  * for a batch of marks. 0 or -1 with errno. */
 int queue_mark_done(int fd, off_t offset);
+
+/* Where finished files go: recycle/ while it holds fewer than limit
+ * files, else nowhere. estimate counts recycle/ as its owner last knew it;
+ * claims by writers only lower the truth, so it is recounted when it says
+ * the pool is full. */
+typedef struct queue_recycler {
+	size_t limit;
+	size_t estimate;
+	size_t until_recount;		/* removals before the next recount */
+} queue_recycler_t;
+
+/* Count recycle/ (nothing there, or no recycle/, is 0). */
+void queue_recycler_init(queue_recycler_t *rc, size_t limit);
+/* Retire the finished file from/id of size bytes: into recycle/, or
+ * unlinked when the pool is full or the file is big (a pool of big files
+ * would hold disk space for nothing). 0, or -1 with errno. */
+int queue_remove(queue_recycler_t *rc, const char *id, const char *from, off_t size);
 
 /* Move a file between queue directories ("incoming" -> "active"). */
 int queue_move(const char *id, const char *from, const char *to);

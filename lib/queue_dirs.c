@@ -29,6 +29,7 @@ static const struct queue_dirs_entry {
 	{ QUEUE_DEFERRED, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_HOLD, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_CORRUPT, 0700, QUEUE_DIRS_MAIL_OWNER },
+	{ QUEUE_RECYCLE, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_DIRS_PRIVATE, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_DIRS_PUBLIC, 0710, QUEUE_DIRS_MAIL_OWNER },
 	/* group-writable for the drop group; mail_owner's group until the

@@ -2,7 +2,8 @@
  * queue_dirs: the queue directory tree, with its owners and modes.
  *
  * queue_directory holds incoming/ active/ deferred/ hold/ corrupt/ (queue
- * files, mail_owner only), maildrop/ (sendmail's drop box, writable by the
+ * files, mail_owner only), recycle/ (finished queue files kept for reuse,
+ * see queue.h), maildrop/ (sendmail's drop box, writable by the
  * drop group), private/ and public/ (service sockets), and pid/ (master's
  * pid file, root's). master creates what is missing at every start, and
  * "pochta init" at instance creation. When not run as root everything

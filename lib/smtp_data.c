@@ -10,35 +10,14 @@
  */
 #include "smtp_data.h"
 
-void smtp_data_init(smtp_data_t *sd, size_t line_max)
+void smtp_data_init(smtp_data_t *sd)
 {
-	sd->line_max = line_max;
-	sd->line_len = 0;
 	sd->at_line_start = 1;
 	sd->strict_start = 1;	/* the DATA command ended with CR LF */
 	sd->dot_pending = 0;
 	sd->cr_pending = 0;
 	sd->flags = 0;
 	sd->done = 0;
-}
-
-/* Store line content, breaking the line every line_max bytes. */
-static void smtp_data_store(smtp_data_t *sd, const char *data, size_t len, str_t *out)
-{
-	while (len > 0) {
-		size_t piece = len;
-
-		if (sd->line_max && sd->line_len >= sd->line_max) {
-			str_putc(out, '\n');
-			sd->line_len = 0;
-		}
-		if (sd->line_max && piece > sd->line_max - sd->line_len)
-			piece = sd->line_max - sd->line_len;
-		str_append(out, data, piece);
-		sd->line_len += piece;
-		data += piece;
-		len -= piece;
-	}
 }
 
 /* An input line ended; strict says it ended with CR LF. */
@@ -50,10 +29,9 @@ static void smtp_data_end_line(smtp_data_t *sd, int strict, str_t *out)
 			return;
 		}
 		/* A lone "." that is not the terminator stays content. */
-		smtp_data_store(sd, ".", 1, out);
+		str_putc(out, '.');
 	}
 	str_putc(out, '\n');
-	sd->line_len = 0;
 	sd->at_line_start = 1;
 	sd->strict_start = strict;
 	sd->dot_pending = 0;
@@ -84,7 +62,7 @@ static size_t smtp_data_text(smtp_data_t *sd, const char *in, size_t len, str_t 
 	/* ".x" was stuffed: the first dot is dropped, x is content. */
 	sd->dot_pending = 0;
 	n = smtp_data_span(in, len);
-	smtp_data_store(sd, in, n, out);
+	str_append(out, in, n);
 	return n;
 }
 

@@ -5,14 +5,14 @@
  *
  * Feed the raw input in pieces of any size (a terminator split across
  * reads is found all the same). Out comes the message content as stored:
- * LF line ends, dot-unstuffed, lines longer than line_max broken into
- * pieces. Only CR LF "." CR LF ends the data (the first CR LF may be the
+ * LF line ends, dot-unstuffed, long lines whole (the reader bounds its
+ * memory by feeding pieces, never by changing the message). Only CR LF "." CR LF ends the data (the first CR LF may be the
  * DATA command's own); a bare LF or a bare CR counts as a line end when
  * stored, is reported in the flags, and never starts a line that could end
  * the message ("\n.\r\n", "\r\n.\n", "\n.\n", "\r.\r\n" are content).
  *
  *   smtp_data_t sd;
- *   smtp_data_init(&sd, line_max);
+ *   smtp_data_init(&sd);
  *   while (!sd.done) { read; used = smtp_data_feed(&sd, buf, n, &out); }
  */
 #ifndef POCHTA_SMTP_DATA_H
@@ -27,8 +27,6 @@ enum smtp_data_flags {
 };
 
 typedef struct smtp_data {
-	size_t line_max;	/* break stored lines longer than this; 0: never */
-	size_t line_len;	/* bytes stored on the current line */
 	int at_line_start;	/* nothing of the current input line seen yet */
 	int strict_start;	/* that line began after CR LF (or at the start) */
 	int dot_pending;	/* the line so far is one "." */
@@ -37,7 +35,7 @@ typedef struct smtp_data {
 	int done;		/* the terminator was seen */
 } smtp_data_t;
 
-void smtp_data_init(smtp_data_t *sd, size_t line_max);
+void smtp_data_init(smtp_data_t *sd);
 
 /*
  * Consume up to len bytes of input, appending content to out. Returns the

@@ -3,6 +3,10 @@
  * delivers each listed recipient, and adds one status group per recipient
  * to the reply. Addresses are taken from the queue file itself (found by
  * their record offset), so local delivers only what the queue holds.
+ * A delivered recipient is marked done in the queue file at once, without
+ * an fsync: if local or qmgr is killed before qmgr has the reply, the mark
+ * (in the page cache) still keeps the recipient from a second delivery;
+ * only a crash of the machine can repeat it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,7 +69,7 @@ static int local_open(const local_ctx_t *ctx, const char *dir, const char *id,
 	str_t err = STR_INIT;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, id);
-	if ((msg->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((msg->fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
 		local_status_set(st, "4.3.0", "cannot open queue file: %s", strerror(errno));
 		log_warning("%s: open %s: %m", id, path);
 		return -1;
@@ -83,6 +87,14 @@ static int local_open(const local_ctx_t *ctx, const char *dir, const char *id,
 	return 0;
 }
 
+static void local_deliver_one(const local_ctx_t *ctx, const local_msg_t *msg,
+			      const queue_rcpt_t *rcpt, local_status_t *st)
+{
+	local_recipient(ctx, msg, rcpt->addr, st);
+	if (strcmp(st->status, "sent") == 0 && queue_mark_done(msg->fd, rcpt->offset) < 0)
+		log_warning("%s: cannot mark %s done: %m", msg->qm->id, rcpt->addr);
+}
+
 static void local_deliver_all(const local_ctx_t *ctx, const local_msg_t *msg,
 			      const ipc_msg_t *req, ipc_msg_t *reply, local_status_t *st)
 {
@@ -97,7 +109,7 @@ static void local_deliver_all(const local_ctx_t *ctx, const local_msg_t *msg,
 		else if (rcpt->done)
 			local_status_set(st, "2.0.0", "already delivered");
 		else
-			local_recipient(ctx, msg, rcpt->addr, st);
+			local_deliver_one(ctx, msg, rcpt, st);
 		local_reply(reply, offset, st);
 	}
 }

@@ -46,6 +46,7 @@ typedef struct master_child {
 	int avail;
 	int reported;		/* a status message arrived: start-up went well */
 	int taken;		/* it has taken a client at least once */
+	int signalled;		/* master sent it a signal: its exit is no start-up failure */
 	struct master_child *next;
 } master_child_t;
 

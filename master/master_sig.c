@@ -72,11 +72,14 @@ int master_sig_take(int *stop_signal)
 /* In a new child before exec: default dispositions, nothing blocked. */
 void master_sig_child_reset(void)
 {
-	sigset_t none;
+	sigset_t hup_only;
 
 	for (size_t i = 0; i < sizeof(master_sig_caught) / sizeof(master_sig_caught[0]); i++)
 		signal(master_sig_caught[i], SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A reload's SIGHUP waits (blocked across exec) until daemon_init
+	 * has a handler for it, instead of killing a child still starting. */
+	sigemptyset(&hup_only);
+	sigaddset(&hup_only, SIGHUP);
+	sigprocmask(SIG_SETMASK, &hup_only, NULL);
 }

@@ -126,7 +126,7 @@ static void master_report_exit(master_child_t *c, int status)
 	else if (WIFSIGNALED(status))
 		log_warning("process %s pid %ld killed by signal %d",
 			    c->serv->program, (long)c->pid, WTERMSIG(status));
-	if ((!c->reported || (WIFEXITED(status) && !c->taken))
+	if ((!c->reported || (WIFEXITED(status) && !c->taken)) && !c->signalled
 	    && c->serv->throttle_until <= master_now())
 		master_throttle(c->serv);
 }
@@ -177,7 +177,9 @@ void master_reap(master_t *m, int logging)
 
 void master_signal_children(master_t *m, int sig)
 {
-	for (master_child_t *c = m->children; c; c = c->next)
+	for (master_child_t *c = m->children; c; c = c->next) {
+		c->signalled = 1;
 		if (kill(c->pid, sig) != 0 && errno != ESRCH)
 			log_warning("kill %ld: %m", (long)c->pid);
+	}
 }

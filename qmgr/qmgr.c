@@ -175,5 +175,6 @@ int main(int argc, char **argv)
 	daemon_init(argc, argv, "qmgr", &hooks);
 	qmgr_read_conf();
 	qmgr_scan_recover();
+	qmgr_active_init();
 	qmgr_loop();
 }

@@ -5,8 +5,9 @@
  * a due one from deferred/) into active/ and puts it on the ready list;
  * dispatch loads it, chooses a transport per recipient (qmgr_route) and
  * sends one request per transport; each reply settles recipients; when no
- * request is left the file is removed (all done) or moved to deferred/
- * with its next retry time (some deferred).
+ * request is left the file is removed (all done; recycled for smtpd when
+ * there is room) or moved to deferred/ with its next retry time (some
+ * deferred).
  */
 #ifndef POCHTA_QMGR_H
 #define POCHTA_QMGR_H
@@ -73,6 +74,7 @@ void qmgr_scan_incoming(void);
 void qmgr_scan_deferred(void);		/* files whose retry time has come */
 
 /* qmgr_active.c: the active queue. */
+void qmgr_active_init(void);		/* at start: how full recycle/ is */
 int qmgr_active_add(const char *id, const char *from);
 size_t qmgr_active_count(void);		/* messages in active/ that qmgr owns */
 size_t qmgr_active_ready(void);		/* of those, waiting for dispatch */

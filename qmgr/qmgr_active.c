@@ -3,6 +3,8 @@
  * is moved into active/ and waits on the ready list as a bare ID; it is
  * read (queue_read) only when dispatched, so a large active queue costs a
  * few bytes per message and open files only for deliveries in flight.
+ * A finished file goes to recycle/ for smtpd to reuse (queue.h), up to
+ * QUEUE_RECYCLE_MAX files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,12 @@ static qmgr_message_t *qmgr_ready_head;
 static qmgr_message_t *qmgr_ready_tail;
 static size_t qmgr_nready;
 static size_t qmgr_nactive;
+static queue_recycler_t qmgr_recycler;
+
+void qmgr_active_init(void)
+{
+	queue_recycler_init(&qmgr_recycler, QUEUE_RECYCLE_MAX);
+}
 
 static void qmgr_active_path(char *path, const char *id)
 {
@@ -132,16 +140,11 @@ static int qmgr_active_any_deferred(const qmgr_message_t *msg)
 
 void qmgr_active_finish(qmgr_message_t *msg)
 {
-	char path[QMGR_PATH_MAX];
-
-	if (qmgr_active_any_deferred(msg)) {
+	if (qmgr_active_any_deferred(msg))
 		qmgr_defer_file(msg);
-	} else {
-		qmgr_active_path(path, msg->id);
-		if (unlink(path) < 0)
-			log_warning("%s: remove %s: %m", msg->id, path);
-		else
-			log_info("%s: removed", msg->id);
-	}
+	else if (queue_remove(&qmgr_recycler, msg->id, QUEUE_ACTIVE, msg->qm.file_size) < 0)
+		log_warning("%s: remove %s/%s: %m", msg->id, QUEUE_ACTIVE, msg->id);
+	else
+		log_info("%s: removed", msg->id);
 	qmgr_active_forget(msg);
 }

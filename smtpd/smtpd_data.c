@@ -199,7 +199,7 @@ void smtpd_cmd_data(smtpd_session_t *s, const char *arg)
 	memset(&job, 0, sizeof(job));
 	job.line_start = 1;
 	job.in_headers = 1;
-	smtp_data_init(&job.sd, (size_t)smtpd_conf.line_length_limit);
+	smtp_data_init(&job.sd);
 	smtpd_data_received(s, &job.out);
 	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	smtpd_reply_flush(s);

@@ -1,8 +1,9 @@
 /*
  * test_queue: queue files written and read back, queue IDs (valid, unique,
  * sorted by arrival), in-place recipient marks, moves between queues, and
- * refusal of every kind of damaged file with a reason; and the qmgr
- * trigger that follows a commit (one byte, never blocking).
+ * refusal of every kind of damaged file with a reason; recycling of
+ * finished files (reused in place, bounded, strict about what it reuses);
+ * and the qmgr trigger that follows a commit (one byte, never blocking).
  */
 #include <check.h>
 #include <dirent.h>
@@ -26,6 +27,9 @@
 #define TEST_QUEUE_MANY 300
 #define TEST_QUEUE_BIG_CONTENT (200 * 1024)	/* more than the writer's buffer */
 #define TEST_TRIGGER_FLOOD 64		/* wake-ups sent at a full listen queue */
+#define TEST_RECYCLE_LIMIT 3		/* pool bound for the bound test */
+#define TEST_RECYCLE_OLD 5000		/* content of the file to recycle */
+#define TEST_RECYCLE_NEW 10		/* content of the message that reuses it */
 
 static char test_queue_dir[TEST_QUEUE_PATH_MAX];
 static char test_queue_old_cwd[TEST_QUEUE_PATH_MAX];
@@ -41,7 +45,8 @@ static void test_queue_rmtree(const char *path)
 /* A fresh queue_directory with its subdirectories, as the cwd. */
 static void test_queue_setup(void)
 {
-	static const char *const subdirs[] = { QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_CORRUPT, NULL };
+	static const char *const subdirs[] = { QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_CORRUPT,
+					       QUEUE_RECYCLE, NULL };
 	const char *const *d;
 
 	ck_assert_ptr_nonnull(getcwd(test_queue_old_cwd, sizeof(test_queue_old_cwd)));
@@ -439,6 +444,166 @@ START_TEST(test_disk_full)
 }
 END_TEST
 
+/* Entries of dir that do not start with a dot. */
+static int test_queue_files(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(dp);
+	while ((de = readdir(dp)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+static ino_t test_queue_inode(const char *dir, const char *id)
+{
+	char path[TEST_QUEUE_PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static off_t test_queue_size(const char *dir, const char *id)
+{
+	char path[TEST_QUEUE_PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* A finished file in recycle/: longer than what will reuse it, and junk. */
+static ino_t test_queue_put_recycled(const char *id)
+{
+	static char junk[TEST_RECYCLE_OLD];
+	char path[TEST_QUEUE_PATH_MAX];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", QUEUE_RECYCLE, id);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	memset(junk, 'X', sizeof(junk));
+	ck_assert_int_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	close(fd);
+	return st.st_ino;
+}
+
+START_TEST(test_recycle_reuses_file)
+{
+	static const char old_id[] = "0674A1B2C0001Fz1";
+	char new_id[QUEUE_ID_SIZE];
+	char content[TEST_RECYCLE_NEW], expect[TEST_RECYCLE_NEW];
+	queue_msg_t msg;
+	str_t err = STR_INIT;
+	ino_t ino = test_queue_put_recycled(old_id);
+	size_t i;
+	int fd;
+
+	test_queue_write(QUEUE_INCOMING, 1, TEST_RECYCLE_NEW, new_id);
+	ck_assert_int_eq(test_queue_files(QUEUE_RECYCLE), 0);
+	ck_assert_int_eq(test_queue_dot_files(QUEUE_INCOMING), 0);
+	ck_assert_uint_eq(test_queue_inode(QUEUE_INCOMING, new_id), ino);
+	ck_assert_int_gt(strcmp(new_id, old_id), 0);	/* a new ID, sorting by the new arrival */
+	/* Exactly the new message: the longer old file's tail is gone. */
+	fd = test_queue_open(QUEUE_INCOMING, new_id, O_RDONLY);
+	ck_assert_msg(queue_read(fd, new_id, &msg, &err) == 0, "queue_read: %s", str_cstr(&err));
+	ck_assert_int_eq(msg.nrcpts, 1);
+	ck_assert_int_eq(msg.rcpts[0].done, 0);
+	ck_assert_int_eq(msg.content_size, TEST_RECYCLE_NEW);
+	ck_assert_int_eq(msg.file_size, lseek(fd, 0, SEEK_END));
+	ck_assert_int_eq(pread(fd, content, sizeof(content), msg.content_offset), TEST_RECYCLE_NEW);
+	for (i = 0; i < TEST_RECYCLE_NEW; i++)
+		test_queue_content_byte(i, &expect[i]);
+	ck_assert(memcmp(content, expect, sizeof(content)) == 0);
+	queue_msg_free(&msg);
+	close(fd);
+	str_free(&err);
+}
+END_TEST
+
+START_TEST(test_recycle_empty_pool_creates)
+{
+	char first[QUEUE_ID_SIZE], second[QUEUE_ID_SIZE];
+
+	test_queue_write(QUEUE_INCOMING, 1, 10, first);
+	test_queue_write(QUEUE_INCOMING, 1, 10, second);
+	ck_assert_uint_ne(test_queue_inode(QUEUE_INCOMING, first),
+			  test_queue_inode(QUEUE_INCOMING, second));
+	ck_assert_int_eq(test_queue_files(QUEUE_INCOMING), 2);
+	ck_assert_int_eq(test_queue_dot_files(QUEUE_INCOMING), 0);
+}
+END_TEST
+
+/* What is not a plain 0600 file of ours with one name is never reused. */
+START_TEST(test_recycle_refuses_strangers)
+{
+	static const char *const bad[] = { "recycle/0674A1B2C0001Fz1", "recycle/0674A1B2C0001Fz2",
+					   "recycle/0674A1B2C0001Fz3" };
+	char id[QUEUE_ID_SIZE];
+	struct stat st;
+	int fd;
+
+	fd = open(bad[0], O_WRONLY | O_CREAT, 0644);	/* wrong mode */
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = open(bad[1], O_WRONLY | O_CREAT, 0600);	/* a second name elsewhere */
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(link(bad[1], "kept"), 0);
+	ck_assert_int_eq(symlink("kept", bad[2]), 0);	/* not a regular file */
+	test_queue_write(QUEUE_INCOMING, 1, 10, id);
+	ck_assert_int_eq(test_queue_files(QUEUE_RECYCLE), 0);	/* dropped from the pool */
+	ck_assert_int_eq(test_queue_dot_files(QUEUE_INCOMING), 0);
+	ck_assert_int_eq(stat("kept", &st), 0);
+	ck_assert_int_eq(st.st_size, 0);	/* untouched */
+	ck_assert_int_eq(st.st_nlink, 1);
+	ck_assert_uint_ne(test_queue_inode(QUEUE_INCOMING, id), st.st_ino);
+}
+END_TEST
+
+START_TEST(test_recycle_bound)
+{
+	char ids[TEST_RECYCLE_LIMIT + 2][QUEUE_ID_SIZE];
+	char big[QUEUE_ID_SIZE];
+	queue_recycler_t rc;
+	int i;
+
+	/* Written first (the first create finds the pool empty and the next
+	 * ones skip it), so none of them reuses another. */
+	for (i = 0; i < TEST_RECYCLE_LIMIT + 2; i++)
+		test_queue_write(QUEUE_INCOMING, 1, 10, ids[i]);
+	queue_recycler_init(&rc, TEST_RECYCLE_LIMIT);
+	for (i = 0; i < TEST_RECYCLE_LIMIT + 2; i++)
+		ck_assert_int_eq(queue_remove(&rc, ids[i], QUEUE_INCOMING,
+					      test_queue_size(QUEUE_INCOMING, ids[i])), 0);
+	ck_assert_int_eq(test_queue_files(QUEUE_INCOMING), 0);
+	ck_assert_int_eq(test_queue_files(QUEUE_RECYCLE), TEST_RECYCLE_LIMIT);
+	for (i = 0; i < TEST_RECYCLE_LIMIT; i++)	/* kept under their IDs */
+		test_queue_inode(QUEUE_RECYCLE, ids[i]);
+	/* A new recycler counts what is there. */
+	queue_recycler_init(&rc, TEST_RECYCLE_LIMIT + 1);
+	ck_assert_uint_eq(rc.estimate, TEST_RECYCLE_LIMIT);
+	/* A big file is never kept, even with room. */
+	ck_assert_int_eq(rename("recycle", "recycle.off"), 0);	/* so big is created fresh */
+	test_queue_write(QUEUE_INCOMING, 1, QUEUE_RECYCLE_SIZE_MAX, big);
+	ck_assert_int_eq(rename("recycle.off", "recycle"), 0);
+	ck_assert_int_eq(queue_remove(&rc, big, QUEUE_INCOMING,
+				      test_queue_size(QUEUE_INCOMING, big)), 0);
+	ck_assert_int_eq(test_queue_files(QUEUE_INCOMING), 0);
+	ck_assert_int_eq(test_queue_files(QUEUE_RECYCLE), TEST_RECYCLE_LIMIT);
+	ck_assert_int_eq(queue_remove(&rc, big, QUEUE_INCOMING, 0), -1);	/* gone */
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 /* A listening socket at public/qmgr, relative to the queue directory. */
 static int test_trigger_listen(int backlog)
 {
@@ -504,6 +669,10 @@ Suite *suite_queue(void)
 	tcase_add_test(tc, test_truncated_everywhere);
 	tcase_add_test(tc, test_damage_kinds);
 	tcase_add_test(tc, test_disk_full);
+	tcase_add_test(tc, test_recycle_reuses_file);
+	tcase_add_test(tc, test_recycle_empty_pool_creates);
+	tcase_add_test(tc, test_recycle_refuses_strangers);
+	tcase_add_test(tc, test_recycle_bound);
 	tcase_add_test(tc, test_trigger_wakes);
 	tcase_add_test(tc, test_trigger_never_blocks);
 	suite_add_tcase(s, tc);

@@ -46,6 +46,36 @@ static char *conf_main_path;
 
 static void conf_expand(const char *owner, const char *raw, str_t *out, int depth);
 
+/* The loaded configuration as a whole, so that a failed load (a reload
+ * with a typo) can leave the previous one in force. */
+typedef struct conf_state {
+	conf_entry_t *entries;
+	size_t count;
+	char *dir;
+	char *main_path;
+} conf_state_t;
+
+/* Detach the current configuration; the module is then empty. */
+static conf_state_t conf_state_take(void)
+{
+	conf_state_t st = { conf_entries, conf_count, conf_dir, conf_main_path };
+
+	conf_entries = NULL;
+	conf_count = 0;
+	conf_dir = conf_main_path = NULL;
+	return st;
+}
+
+/* Unload the current configuration and put st in its place. */
+static void conf_state_install(conf_state_t st)
+{
+	conf_unload();
+	conf_entries = st.entries;
+	conf_count = st.count;
+	conf_dir = st.dir;
+	conf_main_path = st.main_path;
+}
+
 const conf_param_t *conf_param_find(const char *name)
 {
 	const conf_param_t *p;
@@ -641,8 +671,8 @@ int conf_load(const char *config_dir, str_t *err)
 	conf_lines_t rd;
 	int lineno;
 	int ret = 0;
+	conf_state_t previous = conf_state_take();
 
-	conf_unload();
 	conf_dir = mem_strdup(config_dir);
 	conf_main_path = mem_alloc(strlen(config_dir) + sizeof("/" CONF_MAIN_CF));
 	sprintf(conf_main_path, "%s/%s", config_dir, CONF_MAIN_CF);
@@ -656,8 +686,14 @@ int conf_load(const char *config_dir, str_t *err)
 		ret = conf_check_typed(err);
 	str_free(&text);
 	str_free(&line);
-	if (ret < 0)
-		conf_unload();
+	if (ret < 0) {
+		conf_state_install(previous);
+	} else {
+		conf_state_t loaded = conf_state_take();
+
+		conf_state_install(previous);
+		conf_state_install(loaded);
+	}
 	return ret;
 }
 

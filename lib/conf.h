@@ -34,8 +34,10 @@ typedef struct conf_param {
 extern const conf_param_t conf_params[];	/* ends with a NULL name */
 const conf_param_t *conf_param_find(const char *name);
 
-/* Load config_dir/main.cf (a missing file is an error). Returns 0, or -1
- * with a "file:line: reason" message in err. Replaces what was loaded. */
+/* Load config_dir/main.cf (a missing file is an error). Returns 0 and
+ * replaces what was loaded (overrides included), or -1 with a
+ * "file:line: reason" message in err and the previous configuration left
+ * as it was. */
 int conf_load(const char *config_dir, str_t *err);
 /* Set a value as if it were the last line of main.cf ("-o name=value"). */
 void conf_set(const char *name, const char *value);

@@ -278,13 +278,17 @@ int ipc_read(stream_t *st, ipc_msg_t *msg)
 	str_t buf = STR_INIT;
 	long count;
 	int status = STREAM_OK;
+	size_t total = 0;
 
 	ipc_clear(msg);
 	count = ipc_read_header(st, &buf);
 	if (count < 0)
 		status = (int)count;
-	for (long i = 0; i < count && status == STREAM_OK; i++)
+	for (long i = 0; i < count && status == STREAM_OK; i++) {
 		status = ipc_read_attr(st, msg, &buf);
+		if (status == STREAM_OK && (total += msg->attrs[msg->count - 1].len) > IPC_MSG_MAX)
+			status = IPC_BAD;
+	}
 	if (status != STREAM_OK)
 		ipc_clear(msg);
 	str_free(&buf);

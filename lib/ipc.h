@@ -20,6 +20,7 @@
 #define IPC_NAME_MAX 64
 #define IPC_VALUE_MAX (1 << 20)		/* one value */
 #define IPC_ATTR_MAX 10000		/* attributes in one message */
+#define IPC_MSG_MAX (4 << 20)		/* all values of one message together */
 #define IPC_BAD (-10)			/* ipc_read: malformed input */
 
 typedef struct ipc_msg ipc_msg_t;

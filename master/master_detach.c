@@ -3,15 +3,21 @@
  * on a pipe and exits 0 only when the daemon says it is fully running
  * (listeners bound, pid file locked), else 1; the daemon's start-up errors
  * still reach the caller's stderr because it keeps stderr until ready.
+ * After that, stderr is the mail log (when maillog_file is set), so that a
+ * child that fails before it has read main.cf still leaves a line there.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "conf.h"
 
 #include "log.h"
 #include "master.h"
 
 #define MASTER_READY 'R'
+#define MASTER_LOG_MODE 0644
 
 static _Noreturn void master_detach_wait(int ready_fd)
 {
@@ -43,17 +49,32 @@ int master_detach(void)
 	return ready[1];
 }
 
+/* What stderr becomes: the mail log file, else /dev/null. */
+static int master_detach_stderr(int null)
+{
+	const char *file = conf_str("maillog_file");
+	int fd = -1;
+
+	if (*file && strcmp(file, "/dev/stderr") != 0)
+		fd = open(file, O_WRONLY | O_APPEND | O_CREAT, MASTER_LOG_MODE);
+	return fd >= 0 ? fd : null;
+}
+
 /* Let go of the terminal and release the waiting parent. */
 void master_detach_done(int ready_fd)
 {
 	char byte = MASTER_READY;
 	int null = open("/dev/null", O_RDWR);
+	int err;
 
 	if (null < 0)
 		log_fatal("open /dev/null: %m");
-	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
-		if (dup2(null, fd) < 0)
-			log_fatal("dup2 /dev/null: %m");
+	err = master_detach_stderr(null);
+	if (dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0
+	    || dup2(err, STDERR_FILENO) < 0)
+		log_fatal("dup2: %m");
+	if (err > STDERR_FILENO && err != null)
+		close(err);
 	if (null > STDERR_FILENO)
 		close(null);
 	if (write(ready_fd, &byte, 1) != 1)

@@ -58,7 +58,6 @@ static void smtpd_session_init(smtpd_session_t *s, stream_t *client)
 	smtp_cmd_init(&s->cmd);
 	str_set(&s->helo, "");
 	str_set(&s->sender, "");
-	str_set(&s->first_rcpt, "");
 	snprintf(s->where, sizeof(s->where), "CONNECT");
 }
 
@@ -69,7 +68,7 @@ static void smtpd_session_free(smtpd_session_t *s)
 	str_free(&s->line);
 	str_free(&s->helo);
 	str_free(&s->sender);
-	str_free(&s->first_rcpt);
+	str_free(&s->rcpts);
 }
 
 static void smtpd_serve(stream_t *client)

@@ -82,8 +82,8 @@ typedef struct smtpd_session {
 	/* the mail transaction: qw is non-NULL between MAIL and its end */
 	queue_writer_t *qw;
 	str_t sender;
-	str_t first_rcpt;
-	size_t rcpt_count;
+	str_t rcpts;			/* accepted recipients, each ended by a NUL */
+	size_t rcpt_count;		/* RCPT commands accepted */
 	const char *body_type;		/* "7BIT", "8BITMIME" or NULL */
 	/* accounting */
 	char where[SMTPD_WHERE_MAX];	/* "CONNECT", the last verb, "END-OF-MESSAGE" */

@@ -61,7 +61,7 @@ static void smtpd_data_received(const smtpd_session_t *s, str_t *out)
 		   s->esmtp ? "ESMTP" : "SMTP", queue_writer_id(s->qw));
 	if (s->rcpt_count == 1) {
 		str_append_cstr(out, "\n\tfor <");
-		addr_quote(s->first_rcpt.data, out);
+		addr_quote(s->rcpts.data, out);
 		str_printf(out, ">; %s\n", date);
 	} else {
 		str_printf(out, ";\n\t%s\n", date);

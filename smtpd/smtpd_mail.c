@@ -27,7 +27,7 @@ void smtpd_trans_reset(smtpd_session_t *s)
 		queue_abort(s->qw);
 	s->qw = NULL;
 	str_set(&s->sender, "");
-	str_set(&s->first_rcpt, "");
+	str_reset(&s->rcpts);
 	s->rcpt_count = 0;
 	s->body_type = NULL;
 }
@@ -181,6 +181,29 @@ static int smtpd_rcpt_syntax(smtpd_session_t *s, const char *arg, str_t *rcpt)
 	return status;
 }
 
+/* A repeated recipient is accepted but queued once, so it gets one copy. */
+static int smtpd_rcpt_seen(const smtpd_session_t *s, const char *rcpt)
+{
+	for (size_t off = 0; off < s->rcpts.len; off += strlen(s->rcpts.data + off) + 1)
+		if (strcmp(s->rcpts.data + off, rcpt) == 0)
+			return 1;
+	return 0;
+}
+
+static int smtpd_rcpt_store(smtpd_session_t *s, const char *rcpt)
+{
+	if (queue_put_rcpt(s->qw, rcpt) < 0) {
+		int err = errno;
+
+		log_warning("%s: queue file write error: %m", queue_writer_id(s->qw));
+		smtpd_reply_write_error(s, err);
+		smtpd_trans_reset(s);
+		return -1;
+	}
+	str_append(&s->rcpts, rcpt, strlen(rcpt) + 1);
+	return 0;
+}
+
 void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg)
 {
 	str_t rcpt = STR_INIT;
@@ -194,16 +217,9 @@ void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg)
 		smtpd_log_reject(s, "RCPT", reply.data, rcpt.data);
 		goto done;
 	}
-	if (queue_put_rcpt(s->qw, rcpt.data) < 0) {
-		int err = errno;
-
-		log_warning("%s: queue file write error: %m", queue_writer_id(s->qw));
-		smtpd_reply_write_error(s, err);
-		smtpd_trans_reset(s);
+	if (!smtpd_rcpt_seen(s, rcpt.data) && smtpd_rcpt_store(s, rcpt.data) < 0)
 		goto done;
-	}
-	if (s->rcpt_count++ == 0)
-		str_set(&s->first_rcpt, rcpt.data);
+	s->rcpt_count++;
 	smtpd_reply(s, "250 2.1.5 Ok");
 done:
 	str_free(&rcpt);

@@ -22,6 +22,9 @@ REUSE=${REUSE:-1}
 DELIVERY_TIMEOUT=${DELIVERY_TIMEOUT:-300}
 POLL=0.1
 
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 for prog in pochta master smtpd qmgr local smtp-load; do
 	[ -x "$BIN/$prog" ] || { echo "run.sh: $BIN/$prog is missing (make first)" >&2; exit 1; }
 done
@@ -30,22 +33,11 @@ TMP=$(mktemp -d /tmp/pochta-bench.XXXXXX)
 chmod 755 "$TMP"
 INST=$TMP/inst
 
-# Processes whose command line names the instance directory.
-instance_pids() {
-	for d in /proc/[0-9]*; do
-		pid=${d#/proc/}
-		[ "$pid" = "$$" ] && continue
-		if { tr '\0' ' ' < "$d/cmdline"; } 2>/dev/null | grep -qF "$INST/"; then
-			echo "$pid"
-		fi
-	done
-}
-
 cleanup() {
 	if [ -f "$INST/queue/pid/master.pid" ]; then
 		"$BIN/pochta" -c "$INST/etc" stop >/dev/null 2>&1 || true
 	fi
-	for pid in $(instance_pids); do
+	for pid in $(instance_pids "$INST"); do
 		kill -9 "$pid" 2>/dev/null || true
 	done
 	if [ "${KEEP:-0}" = 1 ]; then
@@ -58,24 +50,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # A random offset whose standard ports are all free on 127.0.0.1.
-OFFSET=$(python3 - <<'EOF'
-import random, socket
-for _ in range(50):
-    off = random.randint(20000, 60000) - 25
-    ok = True
-    for p in (25, 465, 587, 110, 995, 143, 993):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", off + p))
-        except OSError:
-            ok = False
-        s.close()
-    if ok:
-        print(off)
-        break
-EOF
-)
+OFFSET=$(free_port_offset)
 [ -n "$OFFSET" ] || { echo "run.sh: no free port offset" >&2; exit 1; }
 PORT=$((OFFSET + 25))
 NEW=$INST/mail/localhost/demo/new
@@ -101,7 +76,7 @@ COUNT=$(delivered)
 
 MASTER=$(cat "$INST/queue/pid/master.pid")
 echo "peak RSS (VmHWM) of master and its children alive now:"
-for pid in $( { echo "$MASTER"; instance_pids; } | sort -un); do
+for pid in $( { echo "$MASTER"; instance_pids "$INST"; } | sort -un); do
 	st=/proc/$pid/status
 	[ -r "$st" ] || continue
 	ppid=$(awk '/^PPid:/ { print $2 }' "$st" 2>/dev/null)

@@ -171,7 +171,10 @@ class Instance:
     # --- configuration --------------------------------------------------
 
     def set_param(self, name, value):
-        """Set name = value in main.cf (replacing an earlier definition)."""
+        """Set name = value in main.cf (replacing an earlier definition).
+
+        The new file replaces the old by rename, as an administrator's tool
+        does, so a daemon starting meanwhile reads one or the other whole."""
         path = os.path.join(self.etc, "main.cf")
         with open(path) as f:
             lines = f.read().splitlines()
@@ -183,8 +186,9 @@ class Instance:
             if not skipping:
                 out.append(line)
         out.append("%s = %s" % (name, value))
-        with open(path, "w") as f:
+        with open(path + ".new", "w") as f:
             f.write("\n".join(out) + "\n")
+        os.rename(path + ".new", path)
 
     def add_mailbox(self, user, domain="localhost"):
         """Add user@domain to the virtual mailbox table (before start or reload)."""

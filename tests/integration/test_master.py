@@ -222,6 +222,23 @@ def test_repeated_reloads_keep_smtp_answering(instance):
             assert busy.cmd("NOOP").code == 250
 
 
+def test_daemon_that_cannot_read_main_cf_says_why_in_the_log(instance):
+    """A typo in main.cf: master refuses the reload and keeps its services;
+    a new smtpd, which fails before it has a log of its own, still leaves
+    its reason in the mail log, not in the void."""
+    instance.set_param("smtpd_timeout", "soon")
+    instance.reload()
+    wait_until(lambda: "services not changed" in instance.log_text(), 10,
+               "master refusing the bad configuration")
+    assert greeting(instance)[0] == 220
+    instance.kill("smtpd")
+    greeting(instance)
+    wait_until(lambda: "smtpd_timeout" in instance.log_text(), 10,
+               "the failing smtpd's reason in the mail log")
+    line = [l for l in instance.log_text().splitlines() if "smtpd_timeout" in l][-1]
+    assert "pochta/smtpd[" in line and "fatal:" in line, line
+
+
 def test_stop_leaves_no_process(instance):
     assert instance.status() == 0
     master = instance.master_pid()

@@ -63,6 +63,15 @@ def test_each_recipient_gets_one_copy(shared_instance):
     assert len(shared_instance.messages_with(token, user="other")) == 1
 
 
+def test_repeated_recipient_gets_one_copy(shared_instance):
+    token = unique_token("twice")
+    msg = make_message(token, [b"RCPT given twice"])
+    assert send(shared_instance, msg, rcpts=("demo@localhost", "demo@localhost")) == {}
+    shared_instance.wait_for_token(token)
+    shared_instance.wait_queue_empty()
+    assert len(shared_instance.messages_with(token)) == 1
+
+
 def test_unknown_recipient_refused_known_one_delivered(shared_instance):
     token = unique_token("unknown")
     msg = make_message(token, [b"one good, one bad"])

@@ -104,6 +104,22 @@ static int test_conf_child(void (*fn)(void))
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* A reload with a bad main.cf keeps what was in force, overrides too. */
+START_TEST(test_failed_load_keeps_previous)
+{
+	test_conf_load_ok("smtpd_timeout = 42s\nmyhostname = mx.example\n");
+	conf_set("smtpd_banner", "kept");
+	test_conf_load_bad("smtpd_timeout = soon\n", "smtpd_timeout");
+	ck_assert_int_eq(conf_time("smtpd_timeout"), 42);
+	ck_assert_str_eq(conf_str("myhostname"), "mx.example");
+	ck_assert_str_eq(conf_str("smtpd_banner"), "kept");
+	test_conf_load_ok("smtpd_timeout = 7\n");
+	ck_assert_int_eq(conf_time("smtpd_timeout"), 7);
+	ck_assert_str_ne(conf_str("smtpd_banner"), "kept");
+	conf_unload();
+}
+END_TEST
+
 START_TEST(test_syntax)
 {
 	test_conf_load_ok("# a comment\n"
@@ -409,6 +425,7 @@ Suite *suite_conf(void)
 
 	tcase_add_checked_fixture(tc, test_conf_setup, test_conf_teardown);
 	tcase_add_test(tc, test_syntax);
+	tcase_add_test(tc, test_failed_load_keeps_previous);
 	tcase_add_test(tc, test_syntax_errors);
 	tcase_add_test(tc, test_expansion);
 	tcase_add_test(tc, test_unknown_names);

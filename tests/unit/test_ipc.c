@@ -204,6 +204,35 @@ START_TEST(test_value_size_limit)
 }
 END_TEST
 
+/* Values that fit one by one but not together: the message is refused. */
+START_TEST(test_message_size_limit)
+{
+	const int values = IPC_MSG_MAX / IPC_VALUE_MAX + 1;
+	ipc_msg_t *msg = ipc_new();
+	str_t wire = STR_INIT;
+	str_t value = STR_INIT;
+	stream_t *st;
+
+	for (int i = 0; i < IPC_VALUE_MAX; i++)
+		str_putc(&value, 'v');
+	for (int n = values - 1; n <= values; n++) {
+		str_reset(&wire);
+		str_printf(&wire, "P1 %d\n", n);
+		for (int i = 0; i < n; i++) {
+			str_printf(&wire, "part %d:", IPC_VALUE_MAX);
+			str_append(&wire, value.data, value.len);
+			str_putc(&wire, '\n');
+		}
+		st = test_stream_of(wire.data, wire.len);
+		ck_assert_int_eq(ipc_read(st, msg), n < values ? STREAM_OK : IPC_BAD);
+		stream_close(st);
+	}
+	str_free(&value);
+	str_free(&wire);
+	ipc_free(msg);
+}
+END_TEST
+
 START_TEST(test_bad_header)
 {
 	ipc_msg_t *msg = ipc_new();
@@ -315,6 +344,7 @@ Suite *suite_ipc(void)
 	tcase_add_test(good, test_int_extremes);
 	tcase_add_test(bad, test_truncated_input);
 	tcase_add_test(bad, test_value_size_limit);
+	tcase_add_test(bad, test_message_size_limit);
 	tcase_add_test(bad, test_bad_header);
 	tcase_add_test(bad, test_attr_count_limit);
 	tcase_add_test(bad, test_attr_count_at_limit);

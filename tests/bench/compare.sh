@@ -1,0 +1,193 @@
+#!/bin/sh
+# compare.sh: Pochta against the reference Postfix in one run (what
+# `make bench-compare` runs). The speed targets are ratios to Postfix taken
+# in one sitting, because these machines are too noisy for absolute numbers.
+#
+#   sh tests/bench/compare.sh BIN_DIR          (as root)
+#
+# Needs the shared tools beside the checkout (../shared from the repository
+# root): it runs ../shared/peers/up (idempotent: Postfix on 127.0.0.1:2526,
+# Maildir /var/tmp/pochta-peers/mail/bench1), creates a fresh Pochta instance
+# from BIN_DIR in a temporary directory on a free loopback port offset and
+# starts it, then runs ../shared/bench/smtp-bench (Postfix's smtp-source, then
+# a wait until every message is in the Maildir) alternately against Postfix
+# and Pochta, ROUNDS times with the same messages, sessions and size. Each
+# round prints a table (accepted and end-to-end msg/s, server CPU ms per
+# message); then comes one pair of runs with a single session, then the
+# medians of the rounds, and last the line
+#   pochta/postfix end-to-end ratio: X.XX
+# (median end-to-end rate of Pochta over that of Postfix). The instance is
+# stopped and removed at exit, whatever is left of it is killed by PID; the
+# peers keep running unless PEERS_DOWN=1.
+#
+# Environment: ROUNDS (3), MESSAGES (-n, 3000), SESSIONS (-c, 20), KB (-s, 4),
+# TIMEOUT (seconds per smtp-bench run, 300), PEERS_UP=0 (do not run
+# peers/up: Postfix must already listen), PEERS_DOWN=1 (run peers/down at
+# the end), KEEP=1 (keep the temporary directory with each run's output).
+#
+#   make bench-compare
+#   ROUNDS=5 MESSAGES=5000 sh tests/bench/compare.sh $PWD/build/bin
+set -eu
+
+BIN=${1:?usage: compare.sh BIN_DIR}
+ROUNDS=${ROUNDS:-3}
+MESSAGES=${MESSAGES:-3000}
+SESSIONS=${SESSIONS:-20}
+KB=${KB:-4}
+TIMEOUT=${TIMEOUT:-300}
+PEERS_UP=${PEERS_UP:-1}
+PEERS_DOWN=${PEERS_DOWN:-0}
+
+# Where ../shared/peers/up puts the reference Postfix (its defaults).
+PEERS_VAR=/var/tmp/pochta-peers
+PF_PORT=2526
+PF_MAILDIR=$PEERS_VAR/mail/bench1
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$HERE/lib.sh"
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+
+positive() {
+	case $2 in '' | *[!0-9]* | 0) die "$1 must be a positive integer, not '$2'" ;; esac
+}
+positive ROUNDS "$ROUNDS"
+positive MESSAGES "$MESSAGES"
+positive SESSIONS "$SESSIONS"
+positive TIMEOUT "$TIMEOUT"
+[ "$(id -u)" = 0 ] || die "must run as root (smtp-bench reads and empties Maildirs; peers/up starts Postfix)"
+for prog in pochta master smtpd qmgr local; do
+	[ -x "$BIN/$prog" ] || die "$BIN/$prog is missing (make first)"
+done
+SHARED=$(cd "$HERE/../../.." && pwd)/shared
+SMTP_BENCH=$SHARED/bench/smtp-bench
+for tool in "$SMTP_BENCH" "$SHARED/peers/up" "$SHARED/peers/down"; do
+	[ -x "$tool" ] || die "the shared benchmark tools are not beside this checkout:" \
+		"$tool is missing (expected the directory ../shared next to the repository)"
+done
+
+TMP=$(mktemp -d /tmp/pochta-compare.XXXXXX)
+chmod 755 "$TMP"
+INST=$TMP/inst
+RESULTS=$TMP/results
+
+cleanup() {
+	if [ -f "$INST/queue/pid/master.pid" ]; then
+		"$BIN/pochta" -c "$INST/etc" stop >/dev/null 2>&1 || true
+	fi
+	for pid in $(instance_pids "$INST"); do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "compare.sh: kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	if [ "$PEERS_DOWN" = 1 ]; then
+		"$SHARED/peers/down" || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if [ "$PEERS_UP" != 0 ]; then
+	"$SHARED/peers/up" > "$TMP/peers.log" 2>&1 || { cat "$TMP/peers.log" >&2; die "peers/up failed"; }
+fi
+ss -Hltn "sport = :$PF_PORT" | grep -q . || die "no Postfix listening on 127.0.0.1:$PF_PORT (run $SHARED/peers/up)"
+[ -d "$PF_MAILDIR/new" ] || die "no Maildir $PF_MAILDIR (run $SHARED/peers/up)"
+
+OFFSET=$(free_port_offset)
+[ -n "$OFFSET" ] || die "no free port offset"
+PORT=$((OFFSET + 25))
+"$BIN/pochta" init "$INST" --port-offset "$OFFSET" >/dev/null
+"$BIN/pochta" -c "$INST/etc" start
+MASTER=$(cat "$INST/queue/pid/master.pid")
+PO_MAILDIR=$INST/mail/localhost/demo
+
+echo "compare.sh: Postfix on 127.0.0.1:$PF_PORT (Postfix $(postconf -c "$PEERS_VAR/etc/postfix" -h mail_version 2>/dev/null || echo '?'))," \
+     "Pochta instance $INST on 127.0.0.1:$PORT (master pid $MASTER)"
+echo "compare.sh: $ROUNDS round(s) of $MESSAGES messages, $SESSIONS sessions, $KB KiB, alternating" \
+     "postfix and pochta; then one 1-session pair; $(nproc) CPUs"
+
+RUN=0
+# bench PHASE SYSTEM SESSIONS: one smtp-bench run; appends
+# "PHASE SYSTEM accepted e2e cpu" to $RESULTS.
+bench() {
+	RUN=$((RUN + 1))
+	log=$TMP/run$RUN-$2.log
+	if [ "$2" = postfix ]; then
+		set -- "$1" "$2" "$3" 127.0.0.1 "$PF_PORT" "$PF_MAILDIR"
+	else
+		set -- "$1" "$2" "$3" 127.0.0.1 "$PORT" "$PO_MAILDIR" --rcpt demo@localhost --pid "$MASTER"
+	fi
+	phase=$1 sys=$2 c=$3
+	shift 3
+	if ! "$SMTP_BENCH" "$@" -n "$MESSAGES" -c "$c" -s "$KB" --timeout "$TIMEOUT" \
+			--name "$sys" > "$log" 2>&1; then
+		cat "$log" >&2
+		[ "$sys" = pochta ] && tail -n 20 "$INST/log/maillog" >&2 2>/dev/null
+		die "smtp-bench against $sys failed (run $RUN)"
+	fi
+	# accepted:   N msgs in T s = R msg/s ...
+	# delivered:  N msgs, last one T s after start = R msg/s end-to-end ...
+	# server CPU per delivered msg: X ms
+	awk -v phase="$phase" -v sys="$sys" '
+		/^accepted:/ { acc = $2 / $5 }
+		/^delivered: +[0-9]+ msgs, last one/ { n = $2; t = $6; e2e = t > 0 ? n / t : 0 }
+		/^server CPU per delivered msg:/ { cpu = $6 }
+		END {
+			if (acc == "" || e2e == "" || cpu == "") exit 1
+			printf "%s %s %.1f %.1f %.2f\n", phase, sys, acc, e2e, cpu
+		}' "$log" >> "$RESULTS" || { cat "$log" >&2; die "cannot read smtp-bench's output (run $RUN)"; }
+}
+
+# table PHASE TITLE: the rows of one phase.
+table() {
+	echo
+	echo "$2"
+	awk -v phase="$1" 'BEGIN {
+		printf "  %-8s %12s %12s %12s\n", "", "accepted", "end-to-end", "server CPU"
+		printf "  %-8s %12s %12s %12s\n", "", "msg/s", "msg/s", "ms/msg"
+	}
+	$1 == phase { printf "  %-8s %12.1f %12.1f %12.2f\n", $2, $3, $4, $5 }' "$RESULTS"
+}
+
+# median SYSTEM FIELD: the median of FIELD (3 accepted, 4 end-to-end, 5 CPU)
+# over the SESSIONS-session rounds.
+median() {
+	awk -v sys="$1" -v f="$2" '$1 ~ /^round/ && $2 == sys { print $f }' "$RESULTS" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }'; }
+
+: > "$RESULTS"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	bench "round$r" postfix "$SESSIONS"
+	bench "round$r" pochta "$SESSIONS"
+	table "round$r" "round $r of $ROUNDS: $MESSAGES messages, $SESSIONS sessions, $KB KiB"
+	r=$((r + 1))
+done
+
+bench single postfix 1
+bench single pochta 1
+table single "1 session (one run each): $MESSAGES messages, 1 session, $KB KiB"
+SINGLE_RATIO=$(ratio "$(awk '$1 == "single" && $2 == "pochta" { print $4 }' "$RESULTS")" \
+	"$(awk '$1 == "single" && $2 == "postfix" { print $4 }' "$RESULTS")")
+
+PF_E2E=$(median postfix 4)
+PO_E2E=$(median pochta 4)
+PF_CPU=$(median postfix 5)
+PO_CPU=$(median pochta 5)
+PF_ACC=$(median postfix 3)
+PO_ACC=$(median pochta 3)
+echo
+echo "medians of $ROUNDS round(s) ($MESSAGES messages, $SESSIONS sessions, $KB KiB):"
+printf "  %-8s %12s %12s %12s\n" "" accepted end-to-end "server CPU"
+printf "  %-8s %12s %12s %12s\n" "" msg/s msg/s ms/msg
+printf "  %-8s %12.1f %12.1f %12.2f\n" postfix "$PF_ACC" "$PF_E2E" "$PF_CPU"
+printf "  %-8s %12.1f %12.1f %12.2f\n" pochta "$PO_ACC" "$PO_E2E" "$PO_CPU"
+echo "pochta/postfix server CPU per message ratio: $(ratio "$PO_CPU" "$PF_CPU")"
+echo "pochta/postfix 1-session end-to-end ratio (one run each): $SINGLE_RATIO"
+echo "pochta/postfix end-to-end ratio: $(ratio "$PO_E2E" "$PF_E2E")"

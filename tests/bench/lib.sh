@@ -1,0 +1,37 @@
+# lib.sh: helpers shared by the benchmark scripts (run.sh, compare.sh).
+# Source it, do not run it:  . "$(dirname "$0")/lib.sh"
+
+# free_port_offset: print a random port offset (20000..60000) whose standard
+# ports (offset + 25, 465, 587, 110, 995, 143, 993) are all free on
+# 127.0.0.1, or nothing when 50 tries found none.
+free_port_offset() {
+	python3 - <<'EOF'
+import random, socket
+for _ in range(50):
+    off = random.randint(20000, 60000) - 25
+    ok = True
+    for p in (25, 465, 587, 110, 995, 143, 993):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", off + p))
+        except OSError:
+            ok = False
+        s.close()
+    if ok:
+        print(off)
+        break
+EOF
+}
+
+# instance_pids DIR: the PIDs of processes (other than this shell) whose
+# command line names DIR/, i.e. what is running of the instance in DIR.
+instance_pids() {
+	for d in /proc/[0-9]*; do
+		pid=${d#/proc/}
+		[ "$pid" = "$$" ] && continue
+		if { tr '\0' ' ' < "$d/cmdline"; } 2>/dev/null | grep -qF "$1/"; then
+			echo "$pid"
+		fi
+	done
+}

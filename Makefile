@@ -6,6 +6,7 @@
 #   make run        dependencies, build, sandbox instance in ./run (foreground)
 #   make check      dependencies, build, unit tests (plain and sanitized), integration tests
 #   make bench      load benchmark against a fresh instance
+#   make bench-compare  Pochta against the reference Postfix in one run (root; ../shared)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -48,7 +49,7 @@ BENCH_BIN  = $(BUILD)/bin/smtp-load
 # The first python3 with pytest: a python3 earlier in PATH may lack Debian's.
 PYTHON    ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 
-.PHONY: all deps run check unit unit-san integration bench install clean
+.PHONY: all deps run check unit unit-san integration bench bench-compare install clean
 all: $(PROGRAMS) $(BENCH_BIN)
 
 deps:
@@ -108,6 +109,10 @@ run: deps
 bench: deps
 	$(MAKE) all
 	@sh tests/bench/run.sh $(abspath $(BUILD)/bin)
+
+bench-compare: deps
+	$(MAKE) all
+	@sh tests/bench/compare.sh $(abspath $(BUILD)/bin)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(ETCDIR)

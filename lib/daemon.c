@@ -29,6 +29,7 @@ static const char *daemon_service_name;
 static int daemon_nextra;
 static char **daemon_extra;
 static volatile sig_atomic_t daemon_reload;
+static pid_t daemon_master_pid;
 static int daemon_wake_pipe[2] = { -1, -1 };	/* SIGHUP wakes the accept poll */
 
 static void daemon_on_hup(int sig)
@@ -125,12 +126,11 @@ static void daemon_log_setup(void)
 		log_fatal("open maillog_file %s: %m", file);
 }
 
-/* The kernel forgets the parent-death signal when credentials change. */
-static void daemon_watch_master(pid_t master)
+void daemon_watch_master(void)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
 		log_fatal("prctl PR_SET_PDEATHSIG: %m");
-	if (getppid() != master)
+	if (getppid() != daemon_master_pid)
 		exit(0);
 }
 
@@ -152,10 +152,10 @@ static void daemon_drop_privileges(void)
 
 void daemon_init(int argc, char **argv, const char *name, const daemon_hooks_t *hooks)
 {
-	pid_t master = getppid();
 	const char *queue_dir;
 	int unpriv;
 
+	daemon_master_pid = getppid();
 	log_init(name);
 	daemon_signals();
 	unpriv = daemon_parse_args(argc, argv);
@@ -167,7 +167,7 @@ void daemon_init(int argc, char **argv, const char *name, const daemon_hooks_t *
 		hooks->pre_drop();
 	if (unpriv && getuid() == 0) {
 		daemon_drop_privileges();
-		daemon_watch_master(master);
+		daemon_watch_master();
 	}
 	if (hooks && hooks->post_drop)
 		hooks->post_drop();

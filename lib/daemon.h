@@ -53,6 +53,10 @@ const char *daemon_service(void);		/* SERVICE from -n */
 int daemon_listen_fd(void);
 void daemon_extra_args(int *argc, char ***argv);	/* what follows the options */
 void daemon_report(int avail);			/* write a status message */
+/* Ask for SIGTERM when master dies (exit now if it already has). The
+ * kernel forgets this whenever the process changes its credentials, so a
+ * daemon that switches uid calls it again afterwards. */
+void daemon_watch_master(void);
 int daemon_reload_requested(void);		/* SIGHUP seen */
 
 /*

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -267,7 +268,9 @@ static int queue_open_claimed(queue_writer_t *qw, struct stat *st)
 
 	if ((qw->fd = openat(qw->dirfd, qw->tmpname, flags)) < 0)
 		return -1;
-	if (fstat(qw->fd, st) == 0 && queue_reusable(st) && futimens(qw->fd, NULL) == 0)
+	/* a delivery agent still reading it holds a shared lock: leave it be */
+	if (flock(qw->fd, LOCK_EX | LOCK_NB) == 0 && fstat(qw->fd, st) == 0
+	    && queue_reusable(st) && futimens(qw->fd, NULL) == 0)
 		return 0;
 	close(qw->fd);
 	qw->fd = -1;
@@ -781,6 +784,37 @@ const char *queue_msg_attr(const queue_msg_t *msg, const char *name)
 		if (strcmp(msg->attrs[i].name, name) == 0)
 			return msg->attrs[i].value;
 	return NULL;
+}
+
+int queue_open_delivery(const char *dir, const char *id, uid_t owner)
+{
+	char path[QUEUE_PATH_MAX];
+	struct stat held, named;
+	int fd, saved;
+
+	if (queue_path(path, dir, id) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &held) < 0)
+		goto fail;
+	if (!S_ISREG(held.st_mode) || held.st_uid != owner || held.st_nlink != 1) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		goto fail;
+	if (lstat(path, &named) < 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev) {
+		errno = ESTALE;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 int queue_mark_done(int fd, off_t offset)

@@ -42,6 +42,14 @@
  * definition, and a crash mid-claim leaves only a dot file that qmgr
  * removes as it removes any stale one, so no step needs an fsync of its
  * own.
+ *
+ * A delivery agent may still hold a finished file open (its qmgr was
+ * killed and a new one finished the message), so readers open queue files
+ * with queue_open_delivery, which takes a shared flock and checks that the
+ * name still leads to the same file; a writer claims a recycled file only
+ * when it gets the exclusive flock, and keeps it until the commit. So no
+ * process ever reads one message's file while another message is written
+ * into it.
  */
 #ifndef POCHTA_QUEUE_H
 #define POCHTA_QUEUE_H
@@ -116,6 +124,12 @@ typedef struct queue_msg {
 /* Parse the file open on fd (id is the file name). 0, or -1 with the
  * reason in err when the file is damaged or incomplete. */
 int queue_read(int fd, const char *id, queue_msg_t *msg, str_t *err);
+/* Open dir/id for delivery: read-write (for done marks), no symlink, a
+ * plain file of owner with one name, shared-locked, and still the file the
+ * name leads to. The descriptor, or -1 with errno (EWOULDBLOCK: the file is
+ * being rewritten; ESTALE: it is no longer that message's file; EPERM: the
+ * file is not what the queue holds). */
+int queue_open_delivery(const char *dir, const char *id, uid_t owner);
 void queue_msg_free(queue_msg_t *msg);
 const char *queue_msg_attr(const queue_msg_t *msg, const char *name);
 /* Mark one recipient done in place; the caller fsyncs (fdatasync) once

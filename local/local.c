@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "local.h"
 #include "log.h"
+#include "queue_dirs.h"
 #include "resolve.h"
 
 static local_ctx_t local_ctx = { .base_fd = -1 };
@@ -50,6 +51,7 @@ static void local_pre_drop(void)
 	const char *base = conf_str("virtual_mailbox_base");
 	long header_max = conf_int("header_size_limit");
 	str_t err = STR_INIT;
+	gid_t queue_group;
 
 	if (resolve_init(&err) != 0)
 		log_fatal("%s", str_cstr(&err));
@@ -60,6 +62,7 @@ static void local_pre_drop(void)
 	local_ctx.gid_map = local_open_map("virtual_gid_maps");
 	local_ctx.am_root = geteuid() == 0;
 	local_ctx.self_uid = geteuid();
+	queue_dirs_owner(&local_ctx.queue_owner, &queue_group);
 	local_ctx.minimum_uid = conf_int("virtual_minimum_uid");
 	local_ctx.header_max = header_max < LOCAL_HEADER_READ_MAX ? (size_t)header_max
 								   : LOCAL_HEADER_READ_MAX;

@@ -39,6 +39,7 @@ typedef struct local_ctx {
 	dict_t *gid_map;
 	int am_root;			/* switch to the mailbox owner per delivery */
 	uid_t self_uid;
+	uid_t queue_owner;		/* mail_owner: who writes queue files */
 	long minimum_uid;		/* virtual_minimum_uid */
 	size_t header_max;		/* how much of the message the loop check reads */
 } local_ctx_t;
@@ -46,7 +47,7 @@ typedef struct local_ctx {
 /* The message being delivered, shared by its recipients. */
 typedef struct local_msg {
 	const queue_msg_t *qm;
-	int fd;				/* the queue file, read only */
+	int fd;				/* the queue file, shared-locked */
 	char *header;			/* the first bytes of the content */
 	size_t header_len;
 } local_msg_t;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "local.h"
 #include "log.h"
 #include "maildir.h"
@@ -39,8 +40,9 @@ static int local_become(const local_target_t *target)
 
 static void local_become_root(void)
 {
-	if (seteuid(0) < 0 || setegid(0) < 0)
+	if (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0)
 		log_fatal("cannot regain root privileges: %m");
+	daemon_watch_master();
 }
 
 static void local_maildir_error(const local_msg_t *msg, const char *rcpt,

@@ -9,8 +9,6 @@
  * only a crash of the machine can repeat it.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,8 +16,6 @@
 #include "local.h"
 #include "log.h"
 #include "mem.h"
-
-#define LOCAL_QUEUE_PATH_MAX 256
 
 static void local_reply(ipc_msg_t *reply, const char *offset, local_status_t *st)
 {
@@ -65,13 +61,11 @@ static void local_read_header(const local_ctx_t *ctx, local_msg_t *msg)
 static int local_open(const local_ctx_t *ctx, const char *dir, const char *id,
 		      local_msg_t *msg, queue_msg_t *qm, local_status_t *st)
 {
-	char path[LOCAL_QUEUE_PATH_MAX];
 	str_t err = STR_INIT;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, id);
-	if ((msg->fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+	if ((msg->fd = queue_open_delivery(dir, id, ctx->queue_owner)) < 0) {
 		local_status_set(st, "4.3.0", "cannot open queue file: %s", strerror(errno));
-		log_warning("%s: open %s: %m", id, path);
+		log_warning("%s: open %s/%s: %m", id, dir, id);
 		return -1;
 	}
 	if (queue_read(msg->fd, id, qm, &err) < 0) {

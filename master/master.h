@@ -47,6 +47,7 @@ typedef struct master_child {
 	int reported;		/* a status message arrived: start-up went well */
 	int taken;		/* it has taken a client at least once */
 	int signalled;		/* master sent it a signal: its exit is no start-up failure */
+	time_t started;
 	struct master_child *next;
 } master_child_t;
 

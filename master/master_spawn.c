@@ -4,9 +4,10 @@
  * children's available/taken reports, and reaps them: an abnormal exit is
  * logged, and one before any status report means the program cannot start,
  * so its service is throttled for service_throttle_time. So does a fatal
- * error (non-zero exit, not a signal) before the first client: otherwise a
- * resident service that dies in its own set-up would be restarted in a
- * tight loop. A child killed by a signal once running is simply replaced.
+ * error (non-zero exit, not a signal) before the first client, or for a
+ * resident service soon after its start: otherwise one that dies in its
+ * own set-up would be restarted in a tight loop. A child killed by a
+ * signal once running is simply replaced.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "mem.h"
 
 #define MASTER_STATUS_BATCH 64		/* status records read at once */
+#define MASTER_RESIDENT_STARTUP 10	/* seconds in which a resident service's exit is a failed start */
 #define MASTER_CHILD_FD_MIN (DAEMON_LISTEN_FD + 1)	/* above what a child keeps */
 
 /* In the new child: never returns. */
@@ -75,6 +77,7 @@ void master_spawn(master_t *m, master_service_t *s)
 	c->pid = pid;
 	c->serv = s;
 	c->avail = 1;		/* until it reports otherwise */
+	c->started = master_now();
 	c->next = m->children;
 	m->children = c;
 	s->children++;
@@ -118,6 +121,24 @@ void master_status_read(master_t *m)
 	}
 }
 
+/*
+ * Did the child fail to start? It never reported, or it exited non-zero
+ * before taking a client. A resident service (qmgr) takes no clients in
+ * that sense, so for it only an exit within MASTER_RESIDENT_STARTUP counts:
+ * a qmgr that ran for days and then failed is restarted at once. A child
+ * that master itself signalled has not failed.
+ */
+static int master_child_failed_startup(const master_child_t *c, int status)
+{
+	if (c->signalled)
+		return 0;
+	if (!c->reported)
+		return 1;
+	if (!WIFEXITED(status) || c->taken)
+		return 0;
+	return c->serv->wakeup == 0 || master_now() - c->started < MASTER_RESIDENT_STARTUP;
+}
+
 static void master_report_exit(master_child_t *c, int status)
 {
 	if (WIFEXITED(status))
@@ -126,8 +147,7 @@ static void master_report_exit(master_child_t *c, int status)
 	else if (WIFSIGNALED(status))
 		log_warning("process %s pid %ld killed by signal %d",
 			    c->serv->program, (long)c->pid, WTERMSIG(status));
-	if ((!c->reported || (WIFEXITED(status) && !c->taken)) && !c->signalled
-	    && c->serv->throttle_until <= master_now())
+	if (master_child_failed_startup(c, status) && c->serv->throttle_until <= master_now())
 		master_throttle(c->serv);
 }
 

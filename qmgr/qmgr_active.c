@@ -85,6 +85,9 @@ static int qmgr_active_load(qmgr_message_t *msg)
 	qmgr_active_path(path, msg->id);
 	if ((msg->fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
 		log_warning("%s: open %s: %m", msg->id, path);
+		/* out of descriptors or the like: the next scan of incoming/ tries again */
+		if (errno != ENOENT && queue_move(msg->id, QUEUE_ACTIVE, QUEUE_INCOMING) < 0)
+			log_warning("%s: cannot return it to %s: %m", msg->id, QUEUE_INCOMING);
 		return -1;
 	}
 	if (queue_read(msg->fd, msg->id, &msg->qm, &err) < 0) {

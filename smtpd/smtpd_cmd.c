@@ -35,17 +35,15 @@ const smtpd_verb_t smtpd_verbs[SMTPD_VERB_COUNT] = {
 	{ "QUIT", smtpd_cmd_quit, 0 },
 };
 
-/* HELO and EHLO: remember the name; not in the middle of a transaction. */
+/* HELO and EHLO: remember the name; like RSET, they end any transaction
+ * (RFC 5321 4.1.4). */
 static int smtpd_cmd_greet(smtpd_session_t *s, const char *arg, const char *verb)
 {
 	if (*arg == 0) {
 		smtpd_reply(s, "501 Syntax: %s hostname", verb);
 		return -1;
 	}
-	if (s->qw != NULL) {
-		smtpd_reply(s, "503 5.5.1 Error: MAIL transaction in progress");
-		return -1;
-	}
+	smtpd_trans_reset(s);
 	str_set(&s->helo, arg);
 	return 0;
 }

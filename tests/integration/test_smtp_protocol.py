@@ -53,6 +53,19 @@ def test_nested_mail(shared_instance):
         assert c.cmd("MAIL FROM:<%s>" % SENDER).code == 250
 
 
+def test_ehlo_ends_the_transaction(shared_instance):
+    """EHLO in the middle of a transaction resets it, as RSET does: the
+    envelope given before it is gone, and nothing is queued."""
+    with RawSmtp(shared_instance.smtp_port) as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<%s>" % SENDER).code == 250
+        assert c.cmd("RCPT TO:<demo@localhost>").code == 250
+        c.ehlo("again.example")
+        r = c.cmd("DATA")
+        assert r.code == 503 and r.enhanced == "5.5.1", r
+        assert c.cmd("MAIL FROM:<%s>" % SENDER).code == 250
+
+
 def test_unknown_command(shared_instance):
     with RawSmtp(shared_instance.smtp_port) as c:
         c.ehlo()

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -569,6 +570,56 @@ START_TEST(test_recycle_refuses_strangers)
 }
 END_TEST
 
+/* A file a delivery agent still reads is never rewritten for another
+ * message, even once it has gone to recycle/ (its qmgr died meanwhile). */
+START_TEST(test_recycle_skips_file_being_delivered)
+{
+	static const char old_id[] = "0674A1B2C0001Fz1";
+	char next_id[QUEUE_ID_SIZE];
+	ino_t held = test_queue_put_recycled(old_id);
+	struct stat st;
+	int fd = queue_open_delivery(QUEUE_RECYCLE, old_id, geteuid());
+
+	ck_assert_int_ge(fd, 0);
+	test_queue_write(QUEUE_INCOMING, 1, 10, next_id);
+	ck_assert_uint_ne(test_queue_inode(QUEUE_INCOMING, next_id), held);
+	ck_assert_int_eq(test_queue_dot_files(QUEUE_INCOMING), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, TEST_RECYCLE_OLD);	/* still the old message */
+	close(fd);
+}
+END_TEST
+
+/* What delivery opens: a plain file of the queue owner, not being rewritten. */
+START_TEST(test_open_delivery_refuses)
+{
+	char id[QUEUE_ID_SIZE];
+	char path[TEST_QUEUE_PATH_MAX];
+	int writer, fd;
+
+	test_queue_write(QUEUE_INCOMING, 1, 10, id);
+	fd = queue_open_delivery(QUEUE_INCOMING, id, geteuid() + 1);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(errno, EPERM);
+	snprintf(path, sizeof(path), "%s/%s", QUEUE_INCOMING, id);
+	writer = open(path, O_RDONLY);
+	ck_assert_int_eq(flock(writer, LOCK_EX), 0);
+	fd = queue_open_delivery(QUEUE_INCOMING, id, geteuid());
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(errno, EWOULDBLOCK);
+	close(writer);
+	ck_assert_int_eq(rename(path, "elsewhere"), 0);
+	ck_assert_int_eq(symlink("../elsewhere", path), 0);
+	ck_assert_int_eq(queue_open_delivery(QUEUE_INCOMING, id, geteuid()), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rename("elsewhere", path), 0);
+	fd = queue_open_delivery(QUEUE_INCOMING, id, geteuid());
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_recycle_bound)
 {
 	char ids[TEST_RECYCLE_LIMIT + 2][QUEUE_ID_SIZE];
@@ -673,6 +724,8 @@ Suite *suite_queue(void)
 	tcase_add_test(tc, test_recycle_empty_pool_creates);
 	tcase_add_test(tc, test_recycle_refuses_strangers);
 	tcase_add_test(tc, test_recycle_bound);
+	tcase_add_test(tc, test_recycle_skips_file_being_delivered);
+	tcase_add_test(tc, test_open_delivery_refuses);
 	tcase_add_test(tc, test_trigger_wakes);
 	tcase_add_test(tc, test_trigger_never_blocks);
 	suite_add_tcase(s, tc);

@@ -4,7 +4,7 @@
 #   make            build everything under build/
 #   make SAN=1      the same with ASan+UBSan under build/san/
 #   make run        dependencies, build, sandbox instance in ./run (foreground)
-#   make check      dependencies, build, unit tests (plain and sanitized), integration tests
+#   make check      dependencies, build, unit and integration tests, plain and sanitized
 #   make bench      load benchmark against a fresh instance
 #   make bench-compare  Pochta against the reference Postfix in one run (root; ../shared)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -49,7 +49,7 @@ BENCH_BIN  = $(BUILD)/bin/smtp-load
 # The first python3 with pytest: a python3 earlier in PATH may lack Debian's.
 PYTHON    ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 
-.PHONY: all deps run check unit unit-san integration bench bench-compare install clean
+.PHONY: all deps run check unit unit-san integration integration-san bench bench-compare install clean
 all: $(PROGRAMS) $(BENCH_BIN)
 
 deps:
@@ -96,11 +96,17 @@ unit-san:
 integration: all
 	POCHTA_BIN=$(abspath $(BUILD)/bin) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
+# The same suite against daemons built with ASan+UBSan: their reports land
+# in each instance's mail log, which the suite checks.
+integration-san:
+	$(MAKE) SAN=1 integration
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-san
 	$(MAKE) integration
+	$(MAKE) integration-san
 
 run: deps
 	$(MAKE) all

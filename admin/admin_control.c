@@ -70,7 +70,7 @@ int admin_start_cmd(int argc, char **argv, const char *config_dir)
 {
 	int foreground = 0;
 	str_t master = STR_INIT;
-	int opt;
+	int opt, status;
 
 	while ((opt = getopt(argc, argv, "+f")) != -1) {
 		if (opt != 'f')
@@ -88,7 +88,9 @@ int admin_start_cmd(int argc, char **argv, const char *config_dir)
 	admin_say("starting the Pochta mail system");
 	if (foreground)
 		admin_exec_foreground(str_cstr(&master), config_dir);
-	return admin_run_master(str_cstr(&master), config_dir);
+	status = admin_run_master(str_cstr(&master), config_dir);
+	str_free(&master);
+	return status;
 }
 
 static int admin_wait_gone(pid_t pid)

@@ -316,6 +316,13 @@ class Instance:
         except FileNotFoundError:
             return ""
 
+    def assert_no_sanitizer_report(self):
+        """A daemon built with SAN=1 writes its ASan/UBSan/LSan report to
+        stderr, which master points at the mail log: none may be there."""
+        reports = [l for l in self.log_text().splitlines()
+                   if "Sanitizer" in l or "runtime error:" in l]
+        assert not reports, "sanitizer reports in the mail log:\n" + "\n".join(reports)
+
     def log_tail(self, lines=LOG_TAIL_LINES):
         return "\n".join(self.log_text().splitlines()[-lines:])
 
@@ -341,6 +348,7 @@ def running_instance(params=None, mailboxes=("other",), start=True):
         if start:
             inst.start()
         yield inst
+        inst.assert_no_sanitizer_report()
     finally:
         cleanup(inst)
 

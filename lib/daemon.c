@@ -2,7 +2,8 @@
  * daemon: the child side of master's contract (see daemon.h). Parses the
  * arguments master passes, loads the configuration, drops privileges,
  * reports availability on the status pipe, and runs the accept loop of a
- * one-client-at-a-time service.
+ * one-client-at-a-time service, which exits when a lookup table it reads
+ * was rebuilt, before taking a client and after serving one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "dict.h"
 #include "log.h"
 #include "mem.h"
 #include "queue_dirs.h"
@@ -80,12 +82,14 @@ static void daemon_load_conf(const char *config_dir, char **overrides, size_t co
 
 static int daemon_parse_args(int argc, char **argv)
 {
+	/* static: a fatal error while applying them exits with it still reachable */
+	static char **overrides;
 	const char *config_dir = NULL;
-	char **overrides = mem_calloc((size_t)argc, sizeof(*overrides));
 	size_t count = 0;
 	int unpriv = 0;
 	int c;
 
+	overrides = mem_calloc((size_t)argc, sizeof(*overrides));
 	optind = 1;
 	while ((c = getopt(argc, argv, DAEMON_OPTIONS)) != -1) {
 		switch (c) {
@@ -110,6 +114,7 @@ static int daemon_parse_args(int argc, char **argv)
 	}
 	daemon_load_conf(config_dir, overrides, count);
 	mem_free(overrides);
+	overrides = NULL;
 	daemon_nextra = argc - optind;
 	daemon_extra = argv + optind;
 	return unpriv;
@@ -260,6 +265,16 @@ static int daemon_accept(void)
 	}
 }
 
+int daemon_tables_changed(void)
+{
+	const char *table = dict_changed_name();
+
+	if (table == NULL)
+		return 0;
+	log_info("table %s has changed -- restarting", table);
+	return 1;
+}
+
 _Noreturn void daemon_single_server(daemon_serve_fn serve)
 {
 	long max_use = conf_int("max_use");
@@ -271,14 +286,18 @@ _Noreturn void daemon_single_server(daemon_serve_fn serve)
 	for (;;) {
 		if (daemon_reload)
 			exit(0);
-		if (!daemon_wait_client(idle_ms) || (fd = daemon_accept()) < 0)
+		if (!daemon_wait_client(idle_ms))
+			continue;
+		if (daemon_tables_changed())
+			exit(0);	/* the client waits for a fresh process */
+		if ((fd = daemon_accept()) < 0)
 			continue;
 		daemon_report(0);
 		client = stream_open(fd);
 		serve(client);
 		stream_close(client);
 		daemon_report(1);
-		if (++uses >= max_use)
+		if (++uses >= max_use || daemon_tables_changed())
 			exit(0);
 	}
 }

@@ -58,13 +58,17 @@ void daemon_report(int avail);			/* write a status message */
  * daemon that switches uid calls it again afterwards. */
 void daemon_watch_master(void);
 int daemon_reload_requested(void);		/* SIGHUP seen */
+/* 1 when a lookup table this process opened was rebuilt since (logged as
+ * "table NAME has changed -- restarting"): the caller exits with status 0
+ * and master starts a fresh process that reads the new table. */
+int daemon_tables_changed(void);
 
 /*
  * Serve clients one at a time on the listening socket: accept, report
  * taken, serve(client stream), close, report available. Exits after
  * max_use clients, after max_idle seconds without one, or when a reload
- * was requested and no client is being served. serve() owns nothing: the
- * skeleton closes the stream after it returns.
+ * was requested or a lookup table changed and no client is being served.
+ * serve() owns nothing: the skeleton closes the stream after it returns.
  */
 typedef void (*daemon_serve_fn)(stream_t *client);
 _Noreturn void daemon_single_server(daemon_serve_fn serve);

@@ -1,72 +1,89 @@
 /*
- * dict: lookup tables behind one interface (see dict.h).
+ * dict: opening tables by "type:name", the registry of open tables, and
+ * what every type shares (see dict.h; a type's side is in dict_type.h).
  *
- * Every table type fills in a struct dict whose first members are its
- * operations; callers only see dict_lookup/dict_walk/dict_close. A new type
- * (hash:, btree:, inline:, unix:) is one open function and one line in
- * dict_types[].
- *
- * texthash: reads the source file once, in postmap syntax ("key value",
- * split at the first white space run; later duplicates of a key are
- * ignored with a warning), into an open-addressing hash table.
+ * The registry is the list of every table open in this process, which is
+ * what dict_changed_name() looks through: for each table backed by a file
+ * it compares the file as it is now (device, inode, size, modification
+ * time) with the file when the table was opened. A file that cannot be
+ * looked at now (a directory the unprivileged daemon cannot search) counts
+ * as unchanged; one that has gone counts as changed. Tables still open
+ * when the process exits are closed then: Berkeley DB frees its memory
+ * only when a handle is closed.
  */
 #include <ctype.h>
-#include <stdint.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "dict.h"
-#include "log.h"
+#include "dict_type.h"
 #include "mem.h"
 
-#define DICT_TYPE_MAX 32		/* length of the "type" in "type:name" */
-#define DICT_MIN_SLOTS 16
-
-struct dict {
-	int (*lookup)(dict_t *dict, const char *key, str_t *value);
-	int (*walk)(dict_t *dict, dict_walk_fn fn, void *ctx);	/* NULL: cannot list */
-	void (*close)(dict_t *dict);
-	char *spec;			/* "type:name" as opened */
-};
+#define DICT_TYPE_MAX 32		/* length of the "type" in "type:name" shown in errors */
 
 typedef struct dict_type {
 	const char *name;
-	dict_t *(*open)(const char *name, str_t *err);
+	dict_open_fn open;
+	dict_build_fn build;		/* NULL: not built from a text source */
 } dict_type_t;
 
-/* texthash: */
+static const dict_type_t dict_types[] = {
+	{ "texthash", dict_text_open, NULL },
+	{ "hash", dict_hash_open, dict_hash_build },
+	{ "btree", dict_btree_open, dict_btree_build },
+	{ "inline", dict_inline_open, NULL },
+	{ "static", dict_static_open, NULL },
+	{ "unix", dict_unix_open, NULL },
+	{ NULL, NULL, NULL },
+};
 
-typedef struct dict_text {
-	dict_t dict;
-	char **keys;
-	char **values;
-	size_t count;
-	size_t *slots;			/* index + 1 into keys, 0 for empty */
-	size_t nslots;			/* a power of two */
-} dict_text_t;
+static dict_t *dict_registry;		/* every open table */
 
-static uint64_t dict_hash(const char *key)
+dict_t *dict_alloc(size_t size)
 {
-	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
-
-	for (; *key; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-	return h;
+	return mem_calloc(1, size);
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static size_t dict_text_slot(const dict_text_t *dt, const char *key)
+static void dict_stamp(dict_stamp_t *stamp, const struct stat *st)
 {
-	size_t mask = dt->nslots - 1;
-	size_t i = (size_t)dict_hash(key) & mask;
-
-	while (dt->slots[i] && strcmp(dt->keys[dt->slots[i] - 1], key) != 0)
-		i = (i + 1) & mask;
-	return i;
+	stamp->present = 1;
+	stamp->dev = st->st_dev;
+	stamp->ino = st->st_ino;
+	stamp->size = st->st_size;
+	stamp->mtime = st->st_mtim;
 }
 
-/* Lower-case key into buf; -1 when it is too long to be in any table. */
-static int dict_fold_key(const char *key, char *buf)
+void dict_watch(dict_t *dict, const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	mem_free(dict->file);
+	dict->file = mem_strdup(path);
+	memset(&dict->stamp, 0, sizeof(dict->stamp));
+	if (st == NULL && stat(path, &now) == 0)
+		st = &now;
+	if (st != NULL)
+		dict_stamp(&dict->stamp, st);
+}
+
+dict_t *dict_unavailable(const char *path, const char *fmt, ...)
+{
+	dict_t *dict = dict_alloc(sizeof(*dict));
+	str_t why = STR_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	str_vprintf(&why, fmt, ap);
+	va_end(ap);
+	dict->error = str_steal(&why);
+	if (path != NULL)
+		dict_watch(dict, path, NULL);
+	return dict;
+}
+
+int dict_fold_key(const char *key, char *buf)
 {
 	size_t i;
 
@@ -79,180 +96,12 @@ static int dict_fold_key(const char *key, char *buf)
 	return 0;
 }
 
-static int dict_text_lookup(dict_t *dict, const char *key, str_t *value)
-{
-	dict_text_t *dt = (dict_text_t *)dict;
-	char folded[DICT_KEY_MAX + 1];
-	size_t slot;
-
-	if (dict_fold_key(key, folded) < 0)
-		return 0;
-	slot = dict_text_slot(dt, folded);
-	if (dt->slots[slot] == 0)
-		return 0;
-	str_set(value, dt->values[dt->slots[slot] - 1]);
-	return 1;
-}
-
-static int dict_text_walk(dict_t *dict, dict_walk_fn fn, void *ctx)
-{
-	dict_text_t *dt = (dict_text_t *)dict;
-	size_t i;
-
-	for (i = 0; i < dt->count; i++)
-		if (fn(dt->keys[i], dt->values[i], ctx) != 0)
-			break;
-	return 0;
-}
-
-static void dict_text_close(dict_t *dict)
-{
-	dict_text_t *dt = (dict_text_t *)dict;
-	size_t i;
-
-	for (i = 0; i < dt->count; i++) {
-		mem_free(dt->keys[i]);
-		mem_free(dt->values[i]);
-	}
-	mem_free(dt->keys);
-	mem_free(dt->values);
-	mem_free(dt->slots);
-}
-
-static void dict_text_add(dict_text_t *dt, const char *key, const char *value)
-{
-	dt->keys = mem_realloc(dt->keys, (dt->count + 1) * sizeof(*dt->keys));
-	dt->values = mem_realloc(dt->values, (dt->count + 1) * sizeof(*dt->values));
-	dt->keys[dt->count] = mem_strdup(key);
-	dt->values[dt->count] = mem_strdup(value);
-	dt->count++;
-}
-
-/* Build the hash index once all entries are known; drop later duplicates. */
-static void dict_text_index(dict_text_t *dt, const char *path, const int *lines)
-{
-	size_t i, kept = 0, slot;
-
-	for (dt->nslots = DICT_MIN_SLOTS; dt->nslots < dt->count * 2; dt->nslots *= 2)
-		;
-	dt->slots = mem_calloc(dt->nslots, sizeof(*dt->slots));
-	for (i = 0; i < dt->count; i++) {
-		slot = dict_text_slot(dt, dt->keys[i]);
-		if (dt->slots[slot]) {
-			log_warning("%s, line %d: duplicate entry: \"%s\", keeping the first",
-				    path, lines[i], dt->keys[i]);
-			mem_free(dt->keys[i]);
-			mem_free(dt->values[i]);
-			continue;
-		}
-		dt->keys[kept] = dt->keys[i];
-		dt->values[kept] = dt->values[i];
-		dt->slots[slot] = ++kept;
-	}
-	dt->count = kept;
-}
-
-/* One "key value" line: key folded, value is the rest after white space. */
-static void dict_text_line(dict_text_t *dt, const char *path, char *line, int lineno,
-			   int **lines)
-{
-	size_t klen = strcspn(line, " \t");
-	char *value = line + klen;
-
-	value += strspn(value, " \t");
-	if (*value == 0) {
-		log_warning("%s, line %d: expected format: key whitespace value", path, lineno);
-		return;
-	}
-	line[klen] = 0;
-	if (dict_fold_key(line, line) < 0) {
-		log_warning("%s, line %d: key longer than %d bytes", path, lineno, DICT_KEY_MAX);
-		return;
-	}
-	*lines = mem_realloc(*lines, (dt->count + 1) * sizeof(**lines));
-	(*lines)[dt->count] = lineno;
-	dict_text_add(dt, line, value);
-}
-
-static dict_t *dict_text_open(const char *path, str_t *err)
-{
-	dict_text_t *dt;
-	str_t text = STR_INIT;
-	str_t line = STR_INIT;
-	conf_lines_t rd;
-	int *lines = NULL;
-	int lineno;
-
-	if (conf_read_file(path, DICT_FILE_MAX, &text, err) < 0) {
-		str_free(&text);
-		return NULL;
-	}
-	dt = mem_calloc(1, sizeof(*dt));
-	dt->dict.lookup = dict_text_lookup;
-	dt->dict.walk = dict_text_walk;
-	dt->dict.close = dict_text_close;
-	conf_lines_init(&rd, path, &text);
-	while (conf_lines_next(&rd, &line, &lineno) == 0)
-		dict_text_line(dt, path, line.data, lineno, &lines);
-	dict_text_index(dt, path, lines);
-	mem_free(lines);
-	str_free(&text);
-	str_free(&line);
-	return &dt->dict;
-}
-
-/* static: */
-
-typedef struct dict_static {
-	dict_t dict;
-	char *value;
-} dict_static_t;
-
-static int dict_static_lookup(dict_t *dict, const char *key, str_t *value)
-{
-	(void)key;
-	str_set(value, ((dict_static_t *)dict)->value);
-	return 1;
-}
-
-static void dict_static_close(dict_t *dict)
-{
-	mem_free(((dict_static_t *)dict)->value);
-}
-
-/* "static:value", or "static:{ value with spaces }" as in Postfix. */
-static dict_t *dict_static_open(const char *name, str_t *err)
-{
-	dict_static_t *ds = mem_calloc(1, sizeof(*ds));
-	size_t len = strlen(name);
-
-	(void)err;
-	if (len >= 2 && name[0] == '{' && name[len - 1] == '}') {
-		name++;
-		len -= 2;
-		while (len > 0 && isspace((unsigned char)*name))
-			name++, len--;
-		while (len > 0 && isspace((unsigned char)name[len - 1]))
-			len--;
-	}
-	ds->value = mem_strndup(name, len);
-	ds->dict.lookup = dict_static_lookup;
-	ds->dict.close = dict_static_close;
-	return &ds->dict;
-}
-
-static const dict_type_t dict_types[] = {
-	{ "texthash", dict_text_open },
-	{ "static", dict_static_open },
-	{ NULL, NULL },
-};
-
-dict_t *dict_open(const char *spec, str_t *err)
+/* The type named before the colon of spec, or NULL with err. */
+static const dict_type_t *dict_find_type(const char *spec, const char **name, str_t *err)
 {
 	const char *colon = strchr(spec, ':');
 	const dict_type_t *t;
 	size_t tlen;
-	dict_t *dict;
 
 	if (colon == NULL) {
 		str_printf(err, "bad table name \"%s\": expected type:name", spec);
@@ -268,14 +117,46 @@ dict_t *dict_open(const char *spec, str_t *err)
 		str_printf(err, "unsupported dictionary type: %.*s", (int)tlen, spec);
 		return NULL;
 	}
-	if ((dict = t->open(colon + 1, err)) != NULL)
-		dict->spec = mem_strdup(spec);
+	*name = colon + 1;
+	return t;
+}
+
+static void dict_close_all(void)
+{
+	while (dict_registry)
+		dict_close(dict_registry);
+}
+
+dict_t *dict_open(const char *spec, str_t *err)
+{
+	static int at_exit;
+	const dict_type_t *t;
+	const char *name;
+	dict_t *dict;
+
+	if (!at_exit && atexit(dict_close_all) == 0)
+		at_exit = 1;
+	if ((t = dict_find_type(spec, &name, err)) == NULL)
+		return NULL;
+	if ((dict = t->open(name, err)) == NULL)
+		return NULL;
+	dict->spec = mem_strdup(spec);
+	dict->next = dict_registry;
+	dict_registry = dict;
 	return dict;
 }
 
 int dict_lookup(dict_t *dict, const char *key, str_t *value)
 {
-	return dict->lookup(dict, key, value);
+	char folded[DICT_KEY_MAX + 1];
+
+	if (dict->error) {
+		str_set(value, dict->error);
+		return -1;
+	}
+	if (dict_fold_key(key, folded) < 0)
+		return 0;	/* too long to be in any table */
+	return dict->lookup(dict, folded, value);
 }
 
 const char *dict_name(const dict_t *dict)
@@ -283,14 +164,79 @@ const char *dict_name(const dict_t *dict)
 	return dict->spec;
 }
 
+const char *dict_error(const dict_t *dict)
+{
+	return dict->error;
+}
+
 int dict_walk(dict_t *dict, dict_walk_fn fn, void *ctx)
 {
-	return dict->walk ? dict->walk(dict, fn, ctx) : -1;
+	return dict->walk && !dict->error ? dict->walk(dict, fn, ctx) : -1;
 }
 
 void dict_close(dict_t *dict)
 {
-	dict->close(dict);
+	dict_t **pp;
+
+	for (pp = &dict_registry; *pp; pp = &(*pp)->next) {
+		if (*pp == dict) {
+			*pp = dict->next;
+			break;
+		}
+	}
+	if (dict->close)
+		dict->close(dict);
 	mem_free(dict->spec);
+	mem_free(dict->error);
+	mem_free(dict->file);
 	mem_free(dict);
+}
+
+static int dict_file_changed(const dict_t *dict)
+{
+	const dict_stamp_t *was = &dict->stamp;
+	struct stat st;
+
+	if (stat(dict->file, &st) != 0)
+		return was->present && errno == ENOENT;
+	return !was->present || st.st_dev != was->dev || st.st_ino != was->ino
+		|| st.st_size != was->size || st.st_mtim.tv_sec != was->mtime.tv_sec
+		|| st.st_mtim.tv_nsec != was->mtime.tv_nsec;
+}
+
+const char *dict_changed_name(void)
+{
+	for (const dict_t *dict = dict_registry; dict; dict = dict->next)
+		if (dict->file && dict_file_changed(dict))
+			return dict->spec;
+	return NULL;
+}
+
+int dict_changed(void)
+{
+	return dict_changed_name() != NULL;
+}
+
+int dict_build(const char *spec, int flags, str_t *err)
+{
+	const dict_type_t *t;
+	const char *name;
+	dict_t *source;
+	int ret;
+
+	if ((t = dict_find_type(spec, &name, err)) == NULL)
+		return -1;
+	if (t->build == NULL) {
+		str_printf(err, "%s: tables of type %s are not built from a file", spec, t->name);
+		return -1;
+	}
+	source = dict_text_open(name, err);
+	if (dict_error(source)) {
+		str_append_cstr(err, dict_error(source));
+		ret = -1;
+	} else {
+		ret = t->build(name, source, flags, err);
+	}
+	dict_close(source);
+	return ret;
 }

@@ -5,9 +5,9 @@
  * incoming/". A timer scans incoming/ anyway (a lost poke only delays)
  * and deferred/ every queue_run_delay.
  *
- * SIGHUP: finish the deliveries in flight, then exit (master starts a new
- * qmgr with the new configuration). SIGTERM: exit at once; the queue
- * files hold everything a restart needs.
+ * SIGHUP, or a rebuilt lookup table: finish the deliveries in flight, then
+ * exit (master starts a new qmgr with the new configuration or table).
+ * SIGTERM: exit at once; the queue files hold everything a restart needs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -152,12 +152,23 @@ static void qmgr_wait(int timeout_ms)
 		qmgr_accept_wakeup();
 }
 
+/* A lookup table was rebuilt: checked before every scan and dispatch, so
+ * mail accepted under the new table is never routed with the old one. */
+static int qmgr_tables_changed(void)
+{
+	static int changed;
+
+	if (!changed)
+		changed = daemon_tables_changed();
+	return changed;
+}
+
 static _Noreturn void qmgr_loop(void)
 {
 	double next_incoming = 0, next_deferred = 0;
 
 	for (;;) {
-		if (daemon_reload_requested()) {
+		if (daemon_reload_requested() || qmgr_tables_changed()) {
 			if (qmgr_deliver_in_flight() == 0)
 				exit(0);
 			qmgr_deliver_timers();

@@ -12,7 +12,6 @@
 
 #define ADMIN_MAILDIR_MODE 0700
 #define ADMIN_SECRET_MODE 0600
-#define ADMIN_SASLDB_SHARED_MODE 0640	/* root writes, mail_owner's group reads */
 #define ADMIN_SASLDB "etc/sasldb2"
 
 static const char *const admin_maildir_parts[] = {
@@ -33,10 +32,7 @@ static void admin_demo_sasldb(const admin_instance_t *inst, const char *password
 	if (admin_sasl_setpass(str_cstr(&path), ADMIN_DEMO_USER, ADMIN_DEMO_DOMAIN,
 			       password, &err) != 0)
 		admin_fatal("%s: %s", str_cstr(&path), str_cstr(&err));
-	if (inst->root)
-		admin_set_mode(str_cstr(&path), ADMIN_SASLDB_SHARED_MODE, 0, inst->owner.gid);
-	else
-		admin_set_mode(str_cstr(&path), ADMIN_SECRET_MODE, ADMIN_NO_OWNER, 0);
+	admin_sasl_protect(str_cstr(&path), inst->root ? &inst->owner : NULL);
 	str_free(&path);
 	str_free(&err);
 }

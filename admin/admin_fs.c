@@ -1,11 +1,13 @@
 /*
  * admin_fs: directories and files that the pochta command creates, each
  * with an explicit mode (whatever the umask) and, when running as root,
- * an explicit owner. Every failure is fatal: an instance or queue that is
- * half made is better reported than used.
+ * an explicit owner, and files replaced atomically. Every failure is
+ * fatal: an instance or queue that is half made is better reported than
+ * used.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,6 +84,54 @@ void admin_set_mode(const char *path, mode_t mode, uid_t uid, gid_t gid)
 		admin_fatal("open %s: %s", path, strerror(errno));
 	admin_set_owner_mode(fd, path, mode, uid, gid);
 	close(fd);
+}
+
+static void admin_fsync_parent(const char *path)
+{
+	char *dir = mem_strdup(path);
+	char *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(dir, ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		admin_fatal("sync directory %s: %s", dir, strerror(errno));
+	close(fd);
+	mem_free(dir);
+}
+
+void admin_replace_file(const char *path, const char *text, mode_t mode)
+{
+	str_t tmp = STR_INIT;
+	struct stat st;
+	uid_t uid = ADMIN_NO_OWNER;
+	gid_t gid = 0;
+
+	if (stat(path, &st) == 0) {
+		mode = st.st_mode & 07777;
+		if (geteuid() == 0) {
+			uid = st.st_uid;
+			gid = st.st_gid;
+		}
+	} else if (errno != ENOENT) {
+		admin_fatal("%s: %s", path, strerror(errno));
+	}
+	str_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
+	unlink(str_cstr(&tmp));		/* left by an earlier run that died with this pid */
+	admin_write_file(str_cstr(&tmp), text, mode, uid, gid);
+	if (rename(str_cstr(&tmp), path) != 0) {
+		int saved = errno;
+
+		unlink(str_cstr(&tmp));
+		admin_fatal("rename %s to %s: %s", str_cstr(&tmp), path, strerror(saved));
+	}
+	admin_fsync_parent(path);
+	str_free(&tmp);
 }
 
 int admin_exists(const char *path)

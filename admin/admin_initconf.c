@@ -36,11 +36,13 @@ static void admin_initconf_identity(const admin_instance_t *inst, str_t *t)
 
 static void admin_initconf_virtual(const admin_instance_t *inst, str_t *t)
 {
-	str_append_cstr(t, "# Virtual mailboxes: which domains, which addresses (\"address\n"
-			"# path/\" lines; a trailing / means Maildir), and under which directory.\n"
-			"virtual_mailbox_domains = " ADMIN_DEMO_DOMAIN "\n");
+	str_append_cstr(t, "# Virtual mailboxes: which addresses (\"address path/\" lines; a\n"
+			"# trailing / means Maildir; \"pochta user\" edits them), under which\n"
+			"# directory, and which domains: every domain with an address in the\n"
+			"# table, so that adding a user in a new domain makes the domain ours.\n");
 	str_printf(t, "virtual_mailbox_maps = texthash:%s/etc/vmailbox\n"
-		   "virtual_mailbox_base = %s/mail\n\n", inst->dir, inst->dir);
+		   "virtual_mailbox_base = %s/mail\n"
+		   "virtual_mailbox_domains = $virtual_mailbox_maps\n\n", inst->dir, inst->dir);
 	if (inst->root)
 		str_printf(t, "# The owner of the mailboxes (%s), kept apart from mail_owner so\n"
 			   "# that the daemons that talk to the network cannot read stored mail.\n",
@@ -94,6 +96,7 @@ void admin_initconf_vmailbox(str_t *text)
 {
 	str_append_cstr(text, "# Virtual mailboxes: address, then the Maildir under\n"
 			"# virtual_mailbox_base (a trailing / means Maildir).\n"
+			"# \"pochta user add|del\" edit this file and keep the rest of it.\n"
 			ADMIN_DEMO_USER "@" ADMIN_DEMO_DOMAIN "    "
 			ADMIN_DEMO_DOMAIN "/" ADMIN_DEMO_USER "/\n");
 }

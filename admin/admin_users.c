@@ -18,7 +18,7 @@
 
 #define ADMIN_USERADD "/usr/sbin/useradd"
 
-static int admin_user_lookup(const char *name, admin_user_t *user)
+int admin_user_lookup(const char *name, admin_user_t *user)
 {
 	struct passwd *pw;
 

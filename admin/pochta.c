@@ -3,6 +3,8 @@
  *
  *   pochta [-c config_dir] init DIR [--port-offset N]
  *   pochta [-c config_dir] start [-f] | stop | status
+ *   pochta [-c config_dir] user add|passwd|del|list|check ...
+ *   pochta map [-N] [type:]file... | -q key [type:]file... | -s [type:]file...
  *
  * Like "postfix -c", -c names the configuration directory; without it
  * $MAIL_CONFIG, then the compiled-in config_directory. This file only
@@ -18,7 +20,7 @@
 #include "log.h"
 #include "mem.h"
 
-#define ADMIN_SYNOPSIS "{init|start|stop|status} [options]"
+#define ADMIN_SYNOPSIS "{init|start|stop|status|user|map} [options]"
 
 typedef struct admin_cmd {
 	const char *name;
@@ -30,6 +32,8 @@ static const admin_cmd_t admin_cmds[] = {
 	{ "start", admin_start_cmd },
 	{ "stop", admin_stop_cmd },
 	{ "status", admin_status_cmd },
+	{ "user", admin_user_cmd },
+	{ "map", admin_map_cmd },
 	{ NULL, NULL },
 };
 

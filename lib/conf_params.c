@@ -70,5 +70,10 @@ const conf_param_t conf_params[] = {
 	{ "virtual_gid_maps", CONF_STR, "", 0, 0, 0 },
 	{ "virtual_minimum_uid", CONF_INT, "100", 0, NOLIMIT, 0 },
 
+	/* users and authentication: the Cyrus SASL user database (a Berkeley
+	 * DB file) that "pochta user" writes and SMTP AUTH, POP3 and IMAP
+	 * read through libsasl2; the name is Cyrus SASL's own option for it */
+	{ "sasldb_path", CONF_STR, "$config_directory/sasldb2", 0, 0, 0 },
+
 	{ NULL, CONF_STR, NULL, 0, 0, 0 }
 };

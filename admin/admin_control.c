@@ -93,12 +93,17 @@ int admin_start_cmd(int argc, char **argv, const char *config_dir)
 	return status;
 }
 
-static int admin_wait_gone(pid_t pid)
+/*
+ * Master has stopped when its pid file lock is free: it holds the lock
+ * until it exits, after its children. (kill(pid, 0) would also count the
+ * time until something reaps the detached master.)
+ */
+static int admin_wait_stopped(void)
 {
 	struct timespec step = { 0, ADMIN_STOP_POLL_MS * 1000000L };
 
 	for (int waited = 0; waited < ADMIN_STOP_WAIT_MS; waited += ADMIN_STOP_POLL_MS) {
-		if (kill(pid, 0) != 0 && errno == ESRCH)
+		if (admin_running_master() <= 0)
 			return 0;
 		nanosleep(&step, NULL);
 	}
@@ -119,7 +124,7 @@ int admin_stop_cmd(int argc, char **argv, const char *config_dir)
 	admin_say("stopping the Pochta mail system");
 	if (kill(pid, SIGTERM) != 0)
 		admin_fatal("cannot signal master (PID %ld): %s", (long)pid, strerror(errno));
-	if (admin_wait_gone(pid) != 0)
+	if (admin_wait_stopped() != 0)
 		admin_fatal("master (PID %ld) did not stop within %d seconds",
 			    (long)pid, ADMIN_STOP_WAIT_MS / 1000);
 	return 0;

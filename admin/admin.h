@@ -29,6 +29,8 @@ int admin_stop_cmd(int argc, char **argv, const char *config_dir);
 int admin_status_cmd(int argc, char **argv, const char *config_dir);
 int admin_user_cmd(int argc, char **argv, const char *config_dir);
 int admin_map_cmd(int argc, char **argv, const char *config_dir);
+int admin_alias_cmd(int argc, char **argv, const char *config_dir);
+int admin_newaliases_cmd(int argc, char **argv, const char *config_dir);
 
 /* Load config_dir/main.cf; fatal with the parser's reason when it fails. */
 void admin_conf_load(const char *config_dir);

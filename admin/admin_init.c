@@ -178,6 +178,7 @@ static void admin_init_config(const admin_instance_t *inst)
 
 	admin_initconf_vmailbox(&text);
 	admin_inst_write(inst, "etc/vmailbox", str_cstr(&text), ADMIN_CONF_MODE, NULL);
+	admin_initconf_aliases(inst, ADMIN_CONF_MODE);
 	str_reset(&text);
 	admin_initconf_master_cf(inst, &text);
 	admin_inst_write(inst, "etc/master.cf", str_cstr(&text), ADMIN_CONF_MODE, NULL);

@@ -40,6 +40,8 @@ void admin_inst_write(const admin_instance_t *inst, const char *rel, const char 
 void admin_initconf_main_cf(const admin_instance_t *inst, str_t *text);
 void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text);
 void admin_initconf_vmailbox(str_t *text);
+/* Write DIR/etc/aliases and build its .db (alias_maps of the instance). */
+void admin_initconf_aliases(const admin_instance_t *inst, mode_t mode);
 
 /* The demo user's Maildir, password file and sasldb entry; the password
  * is returned in password. */

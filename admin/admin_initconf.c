@@ -5,6 +5,7 @@
  * there. Parameter names and meanings are Postfix's.
  */
 #include "admin_init.h"
+#include "dict.h"
 
 static void admin_initconf_paths(const admin_instance_t *inst, str_t *t)
 {
@@ -54,6 +55,14 @@ static void admin_initconf_virtual(const admin_instance_t *inst, str_t *t)
 		   "virtual_gid_maps = static:%ld\n\n", (long)inst->vmail.uid, (long)inst->vmail.gid);
 }
 
+static void admin_initconf_alias_maps(const admin_instance_t *inst, str_t *t)
+{
+	str_printf(t, "# Local aliases (aliases(5)) for the domains in mydestination (none\n"
+		   "# above); after editing etc/aliases run \"pochta -c %s/etc newaliases\".\n"
+		   "alias_maps = hash:%s/etc/aliases\n"
+		   "alias_database = hash:%s/etc/aliases\n\n", inst->dir, inst->dir, inst->dir);
+}
+
 static void admin_initconf_tls(const admin_instance_t *inst, str_t *t)
 {
 	str_printf(t, "# The self-signed certificate made by init (CN and SAN localhost);\n"
@@ -67,6 +76,7 @@ void admin_initconf_main_cf(const admin_instance_t *inst, str_t *text)
 	admin_initconf_paths(inst, text);
 	admin_initconf_identity(inst, text);
 	admin_initconf_virtual(inst, text);
+	admin_initconf_alias_maps(inst, text);
 	admin_initconf_tls(inst, text);
 }
 
@@ -99,4 +109,24 @@ void admin_initconf_vmailbox(str_t *text)
 			"# \"pochta user add|del\" edit this file and keep the rest of it.\n"
 			ADMIN_DEMO_USER "@" ADMIN_DEMO_DOMAIN "    "
 			ADMIN_DEMO_DOMAIN "/" ADMIN_DEMO_USER "/\n");
+}
+
+void admin_initconf_aliases(const admin_instance_t *inst, mode_t mode)
+{
+	str_t path = STR_INIT, spec = STR_INIT, err = STR_INIT;
+
+	admin_inst_write(inst, "etc/aliases",
+			 "# Local aliases (aliases(5)): \"name: target, ...\". They apply to the\n"
+			 "# domains in mydestination; run \"pochta newaliases\" after a change.\n"
+			 "# postmaster and MAILER-DAEMON must reach a person: the demo mailbox.\n"
+			 "mailer-daemon: postmaster\n"
+			 "postmaster: " ADMIN_DEMO_USER "@" ADMIN_DEMO_DOMAIN "\n",
+			 mode, NULL);
+	admin_inst_path(inst, "etc/aliases", &path);
+	str_printf(&spec, "hash:%s", str_cstr(&path));
+	if (dict_build(str_cstr(&spec), DICT_BUILD_ALIAS, &err) != 0)
+		admin_fatal("%s", str_cstr(&err));
+	str_free(&path);
+	str_free(&spec);
+	str_free(&err);
 }

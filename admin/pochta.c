@@ -5,6 +5,7 @@
  *   pochta [-c config_dir] start [-f] | stop | status
  *   pochta [-c config_dir] user add|passwd|del|list|check ...
  *   pochta map [-N] [type:]file... | -q key [type:]file... | -s [type:]file...
+ *   pochta alias [-N] [type:]file...  |  pochta [-c config_dir] newaliases
  *
  * Like "postfix -c", -c names the configuration directory; without it
  * $MAIL_CONFIG, then the compiled-in config_directory. This file only
@@ -20,7 +21,7 @@
 #include "log.h"
 #include "mem.h"
 
-#define ADMIN_SYNOPSIS "{init|start|stop|status|user|map} [options]"
+#define ADMIN_SYNOPSIS "{init|start|stop|status|user|map|alias|newaliases} [options]"
 
 typedef struct admin_cmd {
 	const char *name;
@@ -34,6 +35,8 @@ static const admin_cmd_t admin_cmds[] = {
 	{ "status", admin_status_cmd },
 	{ "user", admin_user_cmd },
 	{ "map", admin_map_cmd },
+	{ "alias", admin_alias_cmd },
+	{ "newaliases", admin_newaliases_cmd },
 	{ NULL, NULL },
 };
 

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "log.h"
 #include "mem.h"
+#include "str.h"
 
 #define CONF_FILE_MAX (4 << 20)		/* main.cf or master.cf larger than this is refused */
 #define CONF_READ_CHUNK 8192
@@ -102,19 +103,6 @@ static int conf_name_valid(const char *name)
 		if (!conf_name_char(name[i]))
 			return 0;
 	return 1;
-}
-
-/* Trim white space at both ends, in place. */
-static char *conf_trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = 0;
-	return s;
 }
 
 /* Some value changed: every cached expansion may be stale. */
@@ -318,6 +306,17 @@ const char *conf_get(const char *name)
 	return e->expanded;
 }
 
+const char *conf_raw(const char *name)
+{
+	conf_entry_t *e = conf_entry_find(name);
+	const conf_param_t *p;
+
+	if (e && e->raw)
+		return e->raw;
+	p = conf_param_find(name);
+	return p ? p->dflt : NULL;
+}
+
 const char *conf_config_dir(void)
 {
 	return conf_dir ? conf_dir : conf_get("config_directory");
@@ -327,7 +326,7 @@ void conf_set(const char *name, const char *value)
 {
 	char *copy = mem_strdup(value);
 
-	conf_entry_store(name, conf_trim(copy), 0, 1);
+	conf_entry_store(name, str_trim(copy), 0, 1);
 	mem_free(copy);
 }
 
@@ -340,8 +339,8 @@ int conf_set_pair(const char *pair)
 	if (eq == NULL)
 		return -1;
 	name = mem_strndup(pair, (size_t)(eq - pair));
-	if (conf_name_valid(conf_trim(name))) {
-		conf_set(conf_trim(name), eq + 1);
+	if (conf_name_valid(str_trim(name))) {
+		conf_set(str_trim(name), eq + 1);
 		ret = 0;
 	}
 	mem_free(name);
@@ -606,7 +605,7 @@ int conf_lines_next(conf_lines_t *rd, str_t *out, int *first_line)
 		str_putc(out, ' ');
 		str_append(out, line, (size_t)len);
 	}
-	trimmed = conf_trim(out->data);
+	trimmed = str_trim(out->data);
 	str_set(out, trimmed);
 	return 0;
 }
@@ -631,14 +630,14 @@ static int conf_main_line(char *line, int lineno, str_t *err)
 		return -1;
 	}
 	*eq = 0;
-	name = conf_trim(line);
+	name = str_trim(line);
 	if (!conf_name_valid(name)) {
 		str_printf(err, "%s:%d: bad parameter name: \"%s\"", conf_main_path, lineno, name);
 		return -1;
 	}
 	if (conf_param_find(name) == NULL)
 		log_warning("%s, line %d: unknown parameter name: %s", conf_main_path, lineno, name);
-	conf_entry_store(name, conf_trim(eq + 1), lineno, 1);
+	conf_entry_store(name, str_trim(eq + 1), lineno, 1);
 	return 0;
 }
 

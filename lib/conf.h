@@ -50,6 +50,10 @@ const char *conf_config_dir(void);
  * neither set nor known. The pointer stays valid until the next conf_load,
  * conf_set or conf_unload. */
 const char *conf_get(const char *name);
+/* The value as written (main.cf, override, or default) without "$name"
+ * expansion, for parameters a program expands with names of its own
+ * (local's forward_path: $home, $user, $extension); NULL if unknown. */
+const char *conf_raw(const char *name);
 /* Typed access for known parameters; a bad value is fatal (logged). */
 const char *conf_str(const char *name);
 long conf_int(const char *name);

@@ -75,5 +75,44 @@ const conf_param_t conf_params[] = {
 	 * read through libsasl2; the name is Cyrus SASL's own option for it */
 	{ "sasldb_path", CONF_STR, "$config_directory/sasldb2", 0, 0, 0 },
 
+	/* address classes and rewriting: the domain lists that decide a
+	 * recipient's class, the recipient check for local domains, and the
+	 * canonical and virtual alias tables applied as mail is queued */
+	{ "virtual_alias_maps", CONF_STR, "", 0, 0, 0 },
+	{ "virtual_alias_domains", CONF_STR, "$virtual_alias_maps", 0, 0, 0 },
+	{ "virtual_alias_recursion_limit", CONF_INT, "1000", 1, NOLIMIT, 0 },
+	{ "virtual_alias_expansion_limit", CONF_INT, "1000", 1, NOLIMIT, 0 },
+	{ "relay_domains", CONF_STR, "", 0, 0, 0 },
+	{ "local_recipient_maps", CONF_STR, "unix:passwd.byname $alias_maps", 0, 0, 0 },
+	{ "alias_maps", CONF_STR, "hash:/etc/aliases", 0, 0, 0 },	/* local aliases, read by local too */
+	{ "canonical_maps", CONF_STR, "", 0, 0, 0 },
+	{ "recipient_canonical_maps", CONF_STR, "", 0, 0, 0 },
+	{ "sender_canonical_maps", CONF_STR, "", 0, 0, 0 },
+
+	/* local delivery methods: commands, files, home mailboxes and quota.
+	 * home_mailbox: Postfix's default is empty (mail_spool_directory);
+	 * Pochta's is "Maildir/" below the user's home. The limits are
+	 * Postfix's; virtual_mailbox_limit caps a whole virtual Maildir (with
+	 * Maildir++ maildirsize), as the Postfix VDA extension does. */
+	{ "mailbox_command", CONF_STR, "", 0, 0, 0 },
+	{ "home_mailbox", CONF_STR, "Maildir/", 0, 0, 0 },
+	{ "mail_spool_directory", CONF_STR, "/var/mail", 0, 0, 0 },
+	{ "command_time_limit", CONF_TIME, "1000s", 1, NOLIMIT, 's' },
+	{ "command_execution_directory", CONF_STR, "", 0, 0, 0 },
+	{ "default_privs", CONF_STR, "nobody", 0, 0, 0 },
+	{ "mailbox_size_limit", CONF_INT, "51200000", 0, NOLIMIT, 0 },
+	{ "virtual_mailbox_limit", CONF_INT, "51200000", 0, NOLIMIT, 0 },
+
+	/* local aliases and forwarding: alias_database for newaliases, which
+	 * targets may be commands or files, where .forward files are, and
+	 * owner- aliases (alias_maps itself is declared above) */
+	{ "alias_database", CONF_STR, "hash:/etc/aliases", 0, 0, 0 },
+	{ "allow_mail_to_commands", CONF_STR, "alias, forward", 0, 0, 0 },
+	{ "allow_mail_to_files", CONF_STR, "alias, forward", 0, 0, 0 },
+	{ "forward_path", CONF_STR,
+	  "$home/.forward${recipient_delimiter}${extension}, $home/.forward", 0, 0, 0 },
+	{ "owner_request_special", CONF_BOOL, "yes", 0, 0, 0 },
+	{ "propagate_unmatched_extensions", CONF_STR, "canonical, virtual", 0, 0, 0 },
+
 	{ NULL, CONF_STR, NULL, 0, 0, 0 }
 };

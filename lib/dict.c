@@ -53,6 +53,7 @@ static void dict_stamp(dict_stamp_t *stamp, const struct stat *st)
 	stamp->ino = st->st_ino;
 	stamp->size = st->st_size;
 	stamp->mtime = st->st_mtim;
+	stamp->uid = st->st_uid;
 }
 
 void dict_watch(dict_t *dict, const char *path, const struct stat *st)
@@ -192,6 +193,14 @@ void dict_close(dict_t *dict)
 	mem_free(dict);
 }
 
+int dict_owner(const dict_t *dict, uid_t *uid)
+{
+	if (dict->file == NULL || !dict->stamp.present)
+		return -1;
+	*uid = dict->stamp.uid;
+	return 0;
+}
+
 static int dict_file_changed(const dict_t *dict)
 {
 	const dict_stamp_t *was = &dict->stamp;
@@ -230,7 +239,7 @@ int dict_build(const char *spec, int flags, str_t *err)
 		str_printf(err, "%s: tables of type %s are not built from a file", spec, t->name);
 		return -1;
 	}
-	source = dict_text_open(name, err);
+	source = dict_text_load(name, flags);
 	if (dict_error(source)) {
 		str_append_cstr(err, dict_error(source));
 		ret = -1;

@@ -21,6 +21,8 @@
 #ifndef POCHTA_DICT_H
 #define POCHTA_DICT_H
 
+#include <sys/types.h>
+
 #include "str.h"
 
 #define DICT_KEY_MAX 1024
@@ -45,6 +47,10 @@ typedef int (*dict_walk_fn)(const char *key, const char *value, void *ctx);
 int dict_walk(dict_t *dict, dict_walk_fn fn, void *ctx);
 void dict_close(dict_t *dict);
 
+/* The owner of the table's file (NAME.db, a texthash: source) when it was
+ * opened: 0, or -1 when the table has no file or it was missing. */
+int dict_owner(const dict_t *dict, uid_t *uid);
+
 /* The name of an open table whose file (NAME.db, or a texthash: source)
  * was replaced or modified since it was opened, or NULL. */
 const char *dict_changed_name(void);
@@ -57,9 +63,11 @@ int dict_changed(void);
  * for bad lines name "NAME, line N"). The new NAME.db is written under a
  * temporary name, fsync'ed and renamed over the old one, so readers see
  * the old table or the new one, never half of one. It gets the source's
- * mode, and its owner too when run as root. 0, or -1 with err.
+ * mode, and its owner too when run as root. With DICT_BUILD_ALIAS the
+ * source is read as an aliases file (alias.h) instead. 0, or -1 with err.
  */
 #define DICT_BUILD_NULL 0x1	/* store keys and values with their terminating null byte */
+#define DICT_BUILD_ALIAS 0x2	/* the source is an aliases(5) file: "name: value" lines */
 int dict_build(const char *spec, int flags, str_t *err);
 
 #endif

@@ -10,8 +10,7 @@
 
 #define DICT_ADDR_FORMS 5		/* candidate keys at most */
 
-/* The length of the local part without its extension; len when it has none. */
-static size_t dict_addr_unextended(const char *local, size_t len, const char *delimiters)
+size_t dict_addr_unextended(const char *local, size_t len, const char *delimiters)
 {
 	static const char *const whole[] = { "postmaster", "mailer-daemon" };
 	size_t i, cut;

@@ -26,4 +26,8 @@
 int dict_lookup_addr(dict_t *dict, const char *addr, const char *delimiters, int flags,
 		     str_t *value);
 
+/* The length of the local part (len bytes) without its extension, by the
+ * rules above; len when it has none. */
+size_t dict_addr_unextended(const char *local, size_t len, const char *delimiters);
+
 #endif

@@ -10,18 +10,22 @@
  * longer than DICT_KEY_MAX, is skipped with a warning; of duplicate keys
  * the first is kept, with a warning. Warnings name "FILE, line N".
  *
+ * dict_build() with DICT_BUILD_ALIAS reads an aliases file instead: the
+ * key is the name before ":" (alias_split_line), the value what follows.
+ *
  * The file is looked at before it is read, so a rebuild that lands between
  * the two is noticed by dict_changed() rather than missed.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "alias.h"
 #include "conf.h"
 #include "dict_type.h"
 #include "log.h"
 
-/* One "key value" line: key folded, value is the rest after white space. */
-static void dict_text_line(dict_t *dict, const char *path, char *line, int lineno)
+/* The key of a "key value" line ends it in place; the value follows. */
+static char *dict_text_split(const char *path, char *line, int lineno)
 {
 	size_t klen = strcspn(line, " \t");
 	char *value = line + klen;
@@ -29,9 +33,25 @@ static void dict_text_line(dict_t *dict, const char *path, char *line, int linen
 	value += strspn(value, " \t");
 	if (*value == 0) {
 		log_warning("%s, line %d: expected format: key whitespace value", path, lineno);
-		return;
+		return NULL;
 	}
 	line[klen] = 0;
+	return value;
+}
+
+/* One line: key folded, value as the format says. */
+static void dict_text_line(dict_t *dict, const char *path, char *line, int lineno, int flags)
+{
+	const char *why;
+	char *value;
+
+	if (!(flags & DICT_BUILD_ALIAS)) {
+		if ((value = dict_text_split(path, line, lineno)) == NULL)
+			return;
+	} else if (alias_split_line(line, &line, &value, &why) < 0) {
+		log_warning("%s, line %d: %s", path, lineno, why);
+		return;
+	}
 	if (dict_fold_key(line, line) < 0) {
 		log_warning("%s, line %d: key longer than %d bytes", path, lineno, DICT_KEY_MAX);
 		return;
@@ -51,6 +71,12 @@ static dict_t *dict_text_unavailable(const char *path, str_t *text, str_t *why)
 
 dict_t *dict_text_open(const char *path, str_t *err)
 {
+	(void)err;		/* a name is never wrong; an unreadable file is temporary */
+	return dict_text_load(path, 0);
+}
+
+dict_t *dict_text_load(const char *path, int flags)
+{
 	str_t text = STR_INIT;
 	str_t line = STR_INIT;
 	str_t why = STR_INIT;
@@ -59,7 +85,6 @@ dict_t *dict_text_open(const char *path, str_t *err)
 	dict_t *dict;
 	int lineno;
 
-	(void)err;		/* a name is never wrong; an unreadable file is temporary */
 	if (stat(path, &st) != 0)
 		str_printf(&why, "%s: %s", path, strerror(errno));
 	else
@@ -70,7 +95,7 @@ dict_t *dict_text_open(const char *path, str_t *err)
 	dict_watch(dict, path, &st);
 	conf_lines_init(&rd, path, &text);
 	while (conf_lines_next(&rd, &line, &lineno) == 0)
-		dict_text_line(dict, path, line.data, lineno);
+		dict_text_line(dict, path, line.data, lineno, flags);
 	str_free(&text);
 	str_free(&line);
 	str_free(&why);

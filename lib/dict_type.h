@@ -23,6 +23,7 @@ typedef struct dict_stamp {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	uid_t uid;			/* the owner, for dict_owner() */
 } dict_stamp_t;
 
 struct dict {
@@ -59,6 +60,9 @@ int dict_mem_add(dict_t *dict, const char *key, const char *value);
 
 /* The types. */
 dict_t *dict_text_open(const char *name, str_t *err);
+/* A text source read as texthash: does, or as an aliases file with
+ * DICT_BUILD_ALIAS in flags (for dict_build). */
+dict_t *dict_text_load(const char *name, int flags);
 dict_t *dict_hash_open(const char *name, str_t *err);
 dict_t *dict_btree_open(const char *name, str_t *err);
 int dict_hash_build(const char *name, dict_t *source, int flags, str_t *err);

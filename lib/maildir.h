@@ -49,4 +49,23 @@ int maildir_create(int base_fd, const char *path);
 void maildir_unique(str_t *out, const struct timeval *tv, long pid, unsigned long count,
 		    const char *host);
 
+/*
+ * Quota (maildir_quota.c), Maildir++ style: the Maildir's size is the sum
+ * of the "bytes count" lines of its maildirsize file; when that file is
+ * missing or has grown past MAILDIR_QUOTA_FILE_MAX it is recomputed from
+ * the ",S=" sizes in new/ and cur/ (stat for names without one) and
+ * written afresh, so a delivery usually reads one small file.
+ */
+#define MAILDIR_QUOTA_FILE "maildirsize"
+#define MAILDIR_QUOTA_FILE_MAX 5120	/* bytes before maildirsize is recomputed */
+
+/* Would adding size bytes to the Maildir at path exceed limit bytes
+ * (limit > 0)? 0 it fits, 1 it would not, -1 with errno. A missing
+ * Maildir is empty. */
+int maildir_quota_check(int base_fd, const char *path, off_t limit, off_t size);
+/* Record one delivered message of size bytes in maildirsize, if there is one. */
+void maildir_quota_add(int base_fd, const char *path, off_t size);
+/* The size a ",S=SIZE" name gives, or -1 when it gives none. */
+long long maildir_name_size(const char *name);
+
 #endif

@@ -379,6 +379,15 @@ int queue_put_attr(queue_writer_t *qw, const char *name, const char *value)
 	return ret;
 }
 
+int queue_put_orig(queue_writer_t *qw, const char *orig)
+{
+	if (*orig == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return queue_put_record(qw, 'O', orig, strlen(orig));
+}
+
 int queue_put_rcpt(queue_writer_t *qw, const char *rcpt)
 {
 	return queue_put_record(qw, 'R', rcpt, strlen(rcpt));
@@ -471,6 +480,8 @@ int queue_commit(queue_writer_t *qw)
 
 	if (queue_finish_file(qw) < 0)
 		goto fail;
+	/* complete and durable: a delivery may read it as soon as it has its name */
+	(void)flock(qw->fd, LOCK_UN);
 	if (queue_publish(qw) < 0) {
 		queue_fail(qw);
 		goto fail;
@@ -632,10 +643,25 @@ static int queue_parse_arrival(const char *text, struct timeval *tv)
 	return 0;
 }
 
-/* Per-file parse state: which once-only records were seen. */
+/* Per-file parse state: which once-only records were seen, and the
+ * original recipient in force (from the last O record). */
 typedef struct queue_seen {
 	int version, arrival, sender, content;
+	char *orig;
 } queue_seen_t;
+
+static void queue_take_rcpt(queue_msg_t *msg, const queue_record_t *rec, str_t *data,
+			    const queue_seen_t *seen)
+{
+	queue_rcpt_t *rcpt;
+
+	msg->rcpts = mem_realloc(msg->rcpts, (msg->nrcpts + 1) * sizeof(*msg->rcpts));
+	rcpt = &msg->rcpts[msg->nrcpts++];
+	rcpt->offset = rec->offset;
+	rcpt->done = rec->type == 'D';
+	rcpt->orig = seen->orig ? mem_strdup(seen->orig) : NULL;
+	rcpt->addr = str_steal(data);
+}
 
 static int queue_take_record(queue_msg_t *msg, const queue_record_t *rec, str_t *data,
 			     queue_seen_t *seen, str_t *err)
@@ -670,12 +696,15 @@ static int queue_take_record(queue_msg_t *msg, const queue_record_t *rec, str_t 
 		msg->attrs[msg->nattrs].name = mem_strndup(data->data, (size_t)(eq - data->data));
 		msg->attrs[msg->nattrs++].value = mem_strdup(eq + 1);
 		return 0;
+	case 'O':
+		if (data->len == 0)
+			return queue_reject(err, "empty original recipient record at offset %lld", off);
+		mem_free(seen->orig);
+		seen->orig = str_steal(data);
+		return 0;
 	case 'R':
 	case 'D':
-		msg->rcpts = mem_realloc(msg->rcpts, (msg->nrcpts + 1) * sizeof(*msg->rcpts));
-		msg->rcpts[msg->nrcpts].offset = rec->offset;
-		msg->rcpts[msg->nrcpts].done = rec->type == 'D';
-		msg->rcpts[msg->nrcpts++].addr = str_steal(data);
+		queue_take_rcpt(msg, rec, data, seen);
 		return 0;
 	case 'M':
 		seen->content = 1;
@@ -709,7 +738,7 @@ static int queue_check_end(const queue_reader_t *rd, const queue_record_t *rec,
 static int queue_parse(queue_reader_t *rd, queue_msg_t *msg, str_t *err)
 {
 	queue_record_t rec;
-	queue_seen_t seen = { 0, 0, 0, 0 };
+	queue_seen_t seen = { 0, 0, 0, 0, NULL };
 	str_t data = STR_INIT;
 	off_t off = 0;
 	int ret;
@@ -729,6 +758,7 @@ static int queue_parse(queue_reader_t *rd, queue_msg_t *msg, str_t *err)
 			break;
 		off = rec.data_offset + rec.len + 1;
 	}
+	mem_free(seen.orig);
 	str_free(&data);
 	return ret;
 }
@@ -770,8 +800,10 @@ void queue_msg_free(queue_msg_t *msg)
 		mem_free(msg->attrs[i].value);
 	}
 	mem_free(msg->attrs);
-	for (i = 0; i < msg->nrcpts; i++)
+	for (i = 0; i < msg->nrcpts; i++) {
 		mem_free(msg->rcpts[i].addr);
+		mem_free(msg->rcpts[i].orig);
+	}
 	mem_free(msg->rcpts);
 	memset(msg, 0, sizeof(*msg));
 }

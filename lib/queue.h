@@ -21,7 +21,11 @@
  * recipient already done.
  *
  * Records: V version, T arrival ("sec.usec"), S sender, A attribute
- * ("name=value"), R/D recipient, M content (LF line ends), E end.
+ * ("name=value"), O original recipient, R/D recipient, M content (LF line
+ * ends), E end. An O record holds the address the client gave before
+ * rewriting (virtual aliases, canonical maps); it applies to the R/D
+ * records that follow it up to the next O record. Recipients before any O
+ * record (every recipient of a file written before O existed) have none.
  *
  * Files are written in incoming/ under a dot name, fsync'ed, renamed to
  * their ID (no overwrite), and the directory is fsync'ed: only then is the
@@ -87,6 +91,8 @@ struct timeval queue_writer_arrival(const queue_writer_t *qw);
 /* Each returns 0, or -1 with errno (ENOSPC and EDQUOT matter: 452 4.3.1). */
 int queue_put_sender(queue_writer_t *qw, const char *sender);
 int queue_put_attr(queue_writer_t *qw, const char *name, const char *value);
+/* The original recipient of the recipients put after it (not empty). */
+int queue_put_orig(queue_writer_t *qw, const char *orig);
 int queue_put_rcpt(queue_writer_t *qw, const char *rcpt);
 int queue_content_begin(queue_writer_t *qw);
 int queue_content_write(queue_writer_t *qw, const void *data, size_t len);
@@ -99,6 +105,7 @@ void queue_abort(queue_writer_t *qw);
 /* Reading a queue file. */
 typedef struct queue_rcpt {
 	char *addr;
+	char *orig;		/* the address before rewriting, or NULL */
 	off_t offset;		/* of the record's type letter, for queue_mark_done */
 	int done;
 } queue_rcpt_t;

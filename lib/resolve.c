@@ -1,28 +1,36 @@
 /*
  * resolve: the address class and mailbox of a recipient (see resolve.h).
  *
- * Domain lists (mydestination, virtual_mailbox_domains) hold domain names
- * and "type:name" tables. A domain matches a table when the table has the
- * domain as a key (Postfix's rule) or, for tables that can list their keys,
- * when some key ends in "@domain": a virtual_mailbox_maps source that lists
- * only "user@domain" lines still makes its domains virtual, which is what
- * the default "virtual_mailbox_domains = $virtual_mailbox_maps" intends.
+ * Domain lists (mydestination, virtual_mailbox_domains,
+ * virtual_alias_domains, relay_domains) hold domain names and "type:name"
+ * tables. A domain matches a table when the table has the domain as a key
+ * (Postfix's rule) or, for tables that can list their keys, when some key
+ * ends in "@domain": a virtual_mailbox_maps or virtual_alias_maps source
+ * that lists only "user@domain" lines still makes its domains virtual,
+ * which is what the defaults "virtual_mailbox_domains =
+ * $virtual_mailbox_maps" and "virtual_alias_domains = $virtual_alias_maps"
+ * intend.
  *
- * Order: virtual first, then local, then relay. Postfix warns about a domain
- * in both lists; Pochta lets virtual win, so an instance that serves
- * "localhost" virtually works with the default mydestination.
+ * Order: virtual mailbox, local, virtual alias, relay_domains, default.
+ * Postfix warns about a domain in more than one list; Pochta lets the
+ * first class win, so an instance that serves "localhost" virtually works
+ * with the default mydestination, and an alias for one address of a
+ * mailbox domain (which puts the domain into the default
+ * virtual_alias_domains too) does not turn the domain's mailboxes away.
  *
  * An address without a domain belongs to $myorigin. Domains compare
- * without case and without one trailing dot; local parts are folded to
- * lower case for lookups (recipient_delimiter is not handled here).
+ * without case and without one trailing dot. Mailboxes and local
+ * recipients are looked up in Postfix's order for addresses (dict_addr.h)
+ * with recipient_delimiter, so "user+ext@domain" finds "user@domain".
  */
 #include <ctype.h>
-#include <pwd.h>
 #include <string.h>
 
 #include "addr.h"
 #include "conf.h"
 #include "dict.h"
+#include "dict_addr.h"
+#include "maps.h"
 #include "mem.h"
 #include "resolve.h"
 
@@ -36,8 +44,10 @@ typedef struct resolve_domains {
 
 static resolve_domains_t resolve_local_domains;
 static resolve_domains_t resolve_virtual_domains;
-static dict_t **resolve_vmaps;		/* virtual_mailbox_maps, in order */
-static size_t resolve_nvmaps;
+static resolve_domains_t resolve_alias_domains;
+static resolve_domains_t resolve_relay_domains;
+static maps_t *resolve_vmaps;		/* virtual_mailbox_maps */
+static maps_t *resolve_local_maps;	/* local_recipient_maps */
 static dict_t **resolve_opened;		/* every table opened, each once */
 static size_t resolve_nopened;
 
@@ -133,32 +143,15 @@ static int resolve_read_domains(const char *param, resolve_domains_t *list, str_
 	return ret;
 }
 
-static int resolve_read_maps(str_t *err)
-{
-	size_t count, i;
-	char **items = conf_split_list(conf_str("virtual_mailbox_maps"), &count);
-	dict_t *dict;
-	int ret = 0;
-
-	for (i = 0; i < count && ret == 0; i++) {
-		if ((dict = resolve_table(items[i], err)) == NULL) {
-			str_printf(err, " (in virtual_mailbox_maps)");
-			ret = -1;
-			continue;
-		}
-		resolve_vmaps = mem_realloc(resolve_vmaps, (resolve_nvmaps + 1) * sizeof(*resolve_vmaps));
-		resolve_vmaps[resolve_nvmaps++] = dict;
-	}
-	conf_free_list(items, count);
-	return ret;
-}
-
 int resolve_init(str_t *err)
 {
 	resolve_close();
-	if (resolve_read_maps(err) < 0
+	if ((resolve_vmaps = maps_open("virtual_mailbox_maps", err)) == NULL
+	    || (resolve_local_maps = maps_open("local_recipient_maps", err)) == NULL
 	    || resolve_read_domains("virtual_mailbox_domains", &resolve_virtual_domains, err) < 0
-	    || resolve_read_domains("mydestination", &resolve_local_domains, err) < 0) {
+	    || resolve_read_domains("mydestination", &resolve_local_domains, err) < 0
+	    || resolve_read_domains("virtual_alias_domains", &resolve_alias_domains, err) < 0
+	    || resolve_read_domains("relay_domains", &resolve_relay_domains, err) < 0) {
 		resolve_close();
 		return -1;
 	}
@@ -182,14 +175,17 @@ void resolve_close(void)
 
 	resolve_free_domains(&resolve_local_domains);
 	resolve_free_domains(&resolve_virtual_domains);
+	resolve_free_domains(&resolve_alias_domains);
+	resolve_free_domains(&resolve_relay_domains);
 	for (i = 0; i < resolve_nopened; i++)
 		dict_close(resolve_opened[i]);
 	mem_free(resolve_opened);
 	resolve_opened = NULL;
 	resolve_nopened = 0;
-	mem_free(resolve_vmaps);
+	maps_close(resolve_vmaps);
 	resolve_vmaps = NULL;
-	resolve_nvmaps = 0;
+	maps_close(resolve_local_maps);
+	resolve_local_maps = NULL;
 }
 
 void resolve_result_init(resolve_result_t *res)
@@ -221,17 +217,15 @@ static int resolve_domain_match(const resolve_domains_t *list, const char *domai
 	return 0;
 }
 
-/* Look the folded "local@domain" up in virtual_mailbox_maps. */
+/* Look the address up in virtual_mailbox_maps. */
 static int resolve_virtual(const char *local, resolve_result_t *res)
 {
 	str_t key = STR_INIT;
-	size_t i;
-	int found = 0;
+	int found;
 
 	str_printf(&key, "%s@%s", local, res->domain.data);
-	resolve_fold(&key);
-	for (i = 0; i < resolve_nvmaps && found == 0; i++)
-		found = dict_lookup(resolve_vmaps[i], key.data, &res->mailbox);
+	found = maps_lookup_addr(resolve_vmaps, key.data, conf_str("recipient_delimiter"), 0,
+				 &res->mailbox);
 	str_free(&key);
 	if (found == 0)
 		str_reset(&res->mailbox);
@@ -239,28 +233,74 @@ static int resolve_virtual(const char *local, resolve_result_t *res)
 	return found < 0 ? -1 : 0;
 }
 
-static void resolve_local(str_t *local, resolve_result_t *res)
+/* A local recipient exists when local_recipient_maps knows it; an empty
+ * local_recipient_maps accepts every local part. The mailbox is the
+ * folded local part. */
+static int resolve_local(str_t *local, resolve_result_t *res)
 {
+	str_t key = STR_INIT;
+	int found = 1;
+
 	resolve_fold(local);
+	if (local->len == 0)
+		found = 0;
+	else if (resolve_local_maps->count > 0) {
+		str_printf(&key, "%s@%s", local->data, res->domain.data);
+		found = maps_lookup_addr(resolve_local_maps, key.data,
+					 conf_str("recipient_delimiter"), DICT_ADDR_LOCAL,
+					 &res->mailbox);
+		str_free(&key);
+		if (found < 0)
+			return -1;	/* the message is in res->mailbox */
+	}
 	str_set(&res->mailbox, str_cstr(local));
-	res->found = local->len > 0 && getpwnam(local->data) != NULL;
+	res->found = found > 0;
+	return 0;
 }
 
-/* Which list the domain is in: 1 virtual, 2 local, 0 neither, -1 table error. */
+/* The class of the domain in res, or -1 on a table error (message in res->mailbox). */
 static int resolve_domain_class(resolve_result_t *res)
 {
-	int match = resolve_domain_match(&resolve_virtual_domains, res->domain.data, &res->mailbox);
+	static const struct {
+		const resolve_domains_t *list;
+		enum resolve_class cls;
+	} order[] = {
+		{ &resolve_virtual_domains, RESOLVE_VIRTUAL },
+		{ &resolve_local_domains, RESOLVE_LOCAL },
+		{ &resolve_alias_domains, RESOLVE_ALIAS },
+		{ &resolve_relay_domains, RESOLVE_RELAY_DOMAIN },
+	};
+	size_t i;
+	int match;
 
-	if (match != 0)
-		return match;
-	match = resolve_domain_match(&resolve_local_domains, res->domain.data, &res->mailbox);
-	return match > 0 ? 2 : match;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if ((match = resolve_domain_match(order[i].list, res->domain.data, &res->mailbox)) != 0)
+			return match < 0 ? -1 : (int)order[i].cls;
+	return RESOLVE_RELAY;
+}
+
+int resolve_domain_local(const char *domain, str_t *why)
+{
+	str_t folded = STR_INIT;
+	str_t origin = STR_INIT;
+	int match;
+
+	str_set(&folded, domain);
+	resolve_fold_domain(&folded);
+	str_set(&origin, conf_str("myorigin"));
+	resolve_fold_domain(&origin);
+	match = strcmp(folded.data ? folded.data : "", str_cstr(&origin)) == 0 ? 1
+		: resolve_domain_match(&resolve_local_domains, str_cstr(&folded), why);
+	str_free(&folded);
+	str_free(&origin);
+	return match;
 }
 
 int resolve_address(const char *addr, resolve_result_t *res)
 {
 	str_t local = STR_INIT;
 	int ret = 0;
+	int cls;
 
 	addr_split(addr, &local, &res->domain);
 	if (res->domain.len == 0)
@@ -268,22 +308,25 @@ int resolve_address(const char *addr, resolve_result_t *res)
 	resolve_fold_domain(&res->domain);
 	str_reset(&res->mailbox);
 	res->found = 0;
-	switch (resolve_domain_class(res)) {
-	case 1:
-		res->cls = RESOLVE_VIRTUAL;
+	if ((cls = resolve_domain_class(res)) < 0) {
+		str_free(&local);
+		return -1;	/* the table's message is in res->mailbox */
+	}
+	res->cls = (enum resolve_class)cls;
+	str_reset(&res->mailbox);	/* a domain table's value may be there */
+	switch (res->cls) {
+	case RESOLVE_VIRTUAL:
 		ret = resolve_virtual(str_cstr(&local), res);
 		break;
-	case 2:
-		res->cls = RESOLVE_LOCAL;
-		resolve_local(&local, res);
+	case RESOLVE_LOCAL:
+		ret = resolve_local(&local, res);
 		break;
-	case 0:
-		res->cls = RESOLVE_RELAY;
+	case RESOLVE_ALIAS:
+		break;		/* no mailbox: virtual_alias_maps should have rewritten it */
+	case RESOLVE_RELAY_DOMAIN:
+	case RESOLVE_RELAY:
 		res->found = 1;	/* not ours to judge */
-		str_reset(&res->mailbox);
 		break;
-	default:
-		ret = -1;	/* the table's message is in res->mailbox */
 	}
 	str_free(&local);
 	return ret;

@@ -5,6 +5,7 @@
  * Appending a piece of the string to itself is allowed: growth may move the
  * buffer, so such sources are re-based after the move.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,4 +148,16 @@ char *str_steal(str_t *s)
 
 	str_init(s);
 	return data;
+}
+
+char *str_trim(char *cstr)
+{
+	char *end;
+
+	while (isspace((unsigned char)*cstr))
+		cstr++;
+	end = cstr + strlen(cstr);
+	while (end > cstr && isspace((unsigned char)end[-1]))
+		*--end = 0;
+	return cstr;
 }

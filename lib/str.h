@@ -33,4 +33,7 @@ void str_set(str_t *s, const char *cstr);	/* replace the content */
 const char *str_cstr(str_t *s);			/* never NULL ("" when empty) */
 char *str_steal(str_t *s);			/* caller owns the buffer; s is empty after */
 
+/* Trim white space at both ends of a C string, in place; returns the start. */
+char *str_trim(char *cstr);
+
 #endif

@@ -75,4 +75,8 @@ int local_virtual_owner(const local_ctx_t *ctx, const char *rcpt, uid_t *uid, gi
 void local_maildir(const local_ctx_t *ctx, const local_msg_t *msg, const char *rcpt,
 		   const local_target_t *target, local_status_t *st);
 
+/* Shared by the delivery methods (local_maildir.c): the Return-Path: and
+ * Delivered-To: lines every delivery adds. */
+void local_envelope_headers(str_t *out, const char *sender, const char *rcpt);
+
 #endif

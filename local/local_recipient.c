@@ -1,21 +1,25 @@
 /*
  * local_recipient: one recipient of a message. The address is resolved
  * again (the tables may have changed since qmgr looked), checked for a
- * mail forwarding loop, and turned into a Maildir target: a path under
- * virtual_mailbox_base for virtual domains, ~/Maildir/ for system users.
- * Aliases, .forward files and other mailbox forms slot in here later.
+ * mail forwarding loop, and delivered: to a Maildir under
+ * virtual_mailbox_base for virtual domains; for local domains
+ * (mydestination) through alias_maps, the user's .forward file and the
+ * user's mailbox (local_expand.h), ending with the forwarded copies.
  */
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
 
+#include "addr.h"
+#include "conf.h"
 #include "delivered.h"
-#include "local.h"
+#include "dict_addr.h"
+#include "local_expand.h"
+#include "local_system.h"
 #include "log.h"
+#include "mem.h"
 #include "resolve.h"
-
-#define LOCAL_MAILDIR_SUFFIX "/Maildir/"
 
 static void local_virtual(const local_ctx_t *ctx, const local_msg_t *msg, const char *rcpt,
 			  const resolve_result_t *res, local_status_t *st)
@@ -42,32 +46,68 @@ static void local_virtual(const local_ctx_t *ctx, const local_msg_t *msg, const 
 	local_maildir(ctx, msg, rcpt, &target, st);
 }
 
-static void local_system_user(const local_ctx_t *ctx, const local_msg_t *msg,
-			      const char *rcpt, const char *user, local_status_t *st)
+void local_expand_mailbox(local_expand_t *ex, const char *user)
 {
+	local_status_t st = { .status = "deferred" };
 	struct passwd *pw;
-	local_target_t target;
-	str_t path = STR_INIT;
+	str_t done = STR_INIT;
 
+	str_printf(&done, "mailbox %s", user);
 	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		local_status_set(st, "4.3.0", "cannot find user %s: %s", user,
-				 errno ? strerror(errno) : "no such user");
-		return;
+	if ((pw = getpwnam(user)) == NULL && errno != 0)
+		local_expand_note(ex, "4.3.0", "cannot find user %s: %s", user, strerror(errno));
+	else if (pw == NULL)
+		local_expand_note(ex, "5.1.1", "unknown user: \"%s\"", user);
+	else if (local_names_add(&ex->done, done.data) == 0) {
+		local_system_deliver(ex->ctx, ex->msg, ex->rcpt, pw, NULL, &st);
+		local_expand_result(ex, &st);
 	}
-	if (!ctx->am_root && pw->pw_uid != ctx->self_uid) {
-		local_status_set(st, "4.3.0",
-				 "cannot deliver to system user %s: the mail system does not run as root",
-				 user);
+	str_free(&st.reason);
+	str_free(&done);
+}
+
+void local_expand_local(local_expand_t *ex, const char *local_part)
+{
+	size_t len = strlen(local_part);
+	size_t bare = dict_addr_unextended(local_part, len, conf_str("recipient_delimiter"));
+	str_t done = STR_INIT;
+	char *user;
+	struct passwd *pw;
+
+	if (local_alias(ex, local_part) != 0)
 		return;
-	}
-	str_printf(&path, "%s%s", pw->pw_dir, LOCAL_MAILDIR_SUFFIX);
-	target.base_fd = AT_FDCWD;
-	target.path = path.data;
-	target.uid = pw->pw_uid;
-	target.gid = pw->pw_gid;
-	local_maildir(ctx, msg, rcpt, &target, st);
-	str_free(&path);
+	user = mem_strndup(local_part, bare);
+	str_printf(&done, "forward %s", user);
+	if ((pw = getpwnam(user)) != NULL && local_names_has(&ex->done, done.data) == 0
+	    && local_dotforward(ex, pw, bare < len ? local_part + bare + 1 : NULL))
+		local_names_add(&ex->done, done.data);
+	else
+		local_expand_mailbox(ex, user);
+	mem_free(user);
+	str_free(&done);
+}
+
+/* A recipient in a local domain: aliases, .forward, mailbox, forwarding. */
+static void local_local(const local_ctx_t *ctx, const local_msg_t *msg, const char *rcpt,
+			const resolve_result_t *res, local_status_t *st)
+{
+	local_expand_t ex = { .ctx = ctx, .msg = msg, .rcpt = rcpt, .st = st };
+	str_t local = STR_INIT, domain = STR_INIT;
+
+	addr_split(rcpt, &local, &domain);
+	for (size_t i = 0; i < local.len; i++)
+		local.data[i] = (char)tolower((unsigned char)local.data[i]);
+	ex.domain = res->domain.data ? res->domain.data : "";
+	local_expand_local(&ex, str_cstr(&local));
+	local_forward_flush(&ex);
+	if (!ex.have_status)
+		local_status_set(st, "2.0.0", "delivered");
+	local_names_free(&ex.forward);
+	local_names_free(&ex.done);
+	local_names_free(&ex.stack);
+	mem_free(ex.owner_sender);
+	str_free(&local);
+	str_free(&domain);
 }
 
 void local_recipient(const local_ctx_t *ctx, const local_msg_t *msg, const char *rcpt,
@@ -82,13 +122,13 @@ void local_recipient(const local_ctx_t *ctx, const local_msg_t *msg, const char 
 	else if (res.cls == RESOLVE_RELAY)
 		local_status_set(st, "4.3.5",
 				 "mail system configuration error: %s is not a local address", rcpt);
-	else if (!res.found)
+	else if (res.cls != RESOLVE_LOCAL && !res.found)
 		local_status_set(st, "5.1.1", "unknown user: \"%s\"", rcpt);
 	else if (delivered_to_seen(msg->header, msg->header_len, rcpt))
 		local_status_set(st, "5.4.6", "mail forwarding loop for %s", rcpt);
 	else if (res.cls == RESOLVE_VIRTUAL)
 		local_virtual(ctx, msg, rcpt, &res, st);
 	else
-		local_system_user(ctx, msg, rcpt, str_cstr(&res.mailbox), st);
+		local_local(ctx, msg, rcpt, &res, st);
 	resolve_result_free(&res);
 }

@@ -1,8 +1,11 @@
 /*
  * qmgr_log: settle one recipient and write its line to the mail log:
  *
- *   ID: to=<rcpt>, relay=local, delay=0.12, delays=a/b/c/d, dsn=2.0.0,
- *       status=sent (delivered to maildir)
+ *   ID: to=<rcpt>, orig_to=<alias>, relay=local, delay=0.12,
+ *       delays=a/b/c/d, dsn=2.0.0, status=sent (delivered to maildir)
+ *
+ * orig_to is there when the recipient was rewritten from another address
+ * (a virtual alias, a canonical map) as the message was queued.
  *
  * delay is the time since arrival; delays splits it into before the
  * active queue (a), in the active queue (b), connection setup (c) and the
@@ -10,6 +13,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "qmgr.h"
@@ -49,6 +53,8 @@ void qmgr_rcpt_result(qmgr_message_t *msg, size_t rcpt, const char *relay,
 	double arrival = (double)msg->qm.arrival.tv_sec + (double)msg->qm.arrival.tv_usec / 1e6;
 	char total[QMGR_SECS_MAX], a[QMGR_SECS_MAX], b[QMGR_SECS_MAX], c[QMGR_SECS_MAX],
 		d[QMGR_SECS_MAX];
+	const queue_rcpt_t *r = &msg->qm.rcpts[rcpt];
+	int show_orig = r->orig != NULL && strcasecmp(r->orig, r->addr) != 0;
 
 	msg->state[rcpt] = (unsigned char)qmgr_log_state(status);
 	qmgr_log_secs(total, times->done - arrival);
@@ -56,8 +62,9 @@ void qmgr_rcpt_result(qmgr_message_t *msg, size_t rcpt, const char *relay,
 	qmgr_log_secs(b, times->start - msg->active_time);
 	qmgr_log_secs(c, times->connected - times->start);
 	qmgr_log_secs(d, times->done - times->connected);
-	log_info("%s: to=<%s>, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
-		 msg->id, msg->qm.rcpts[rcpt].addr, relay, total, a, b, c, d, dsn, status, reason);
+	log_info("%s: to=<%s>%s%s%s, relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
+		 msg->id, r->addr, show_orig ? ", orig_to=<" : "", show_orig ? r->orig : "",
+		 show_orig ? ">" : "", relay, total, a, b, c, d, dsn, status, reason);
 }
 
 void qmgr_rcpt_defer_all(qmgr_message_t *msg, const size_t *rcpts, size_t n,

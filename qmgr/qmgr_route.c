@@ -1,7 +1,10 @@
 /*
  * qmgr_route: which transport delivers each recipient. This is the one
  * place that decides: virtual and local addresses go to the local
- * delivery agent; remote domains wait until the smtp transport exists.
+ * delivery agent; remote domains (relay_domains or elsewhere) wait until
+ * the smtp transport exists; an address of a virtual alias domain that
+ * reached the queue unrewritten has no mailbox and bounces, as Postfix's
+ * error transport does with it.
  * Recipients are grouped so that each transport gets one request per
  * message.
  */
@@ -16,6 +19,7 @@
 typedef struct qmgr_route {
 	qmgr_transport_t *transport;
 	const char *dsn;
+	const char *status;
 	str_t reason;
 } qmgr_route_t;
 
@@ -32,14 +36,20 @@ static void qmgr_route_rcpt(const char *addr, qmgr_route_t *route)
 
 	route->transport = NULL;
 	route->dsn = "4.3.0";
+	route->status = "deferred";
 	str_reset(&route->reason);
 	resolve_result_init(&res);
-	if (resolve_address(addr, &res) < 0)
+	if (resolve_address(addr, &res) < 0) {
 		str_printf(&route->reason, "temporary lookup failure: %s", str_cstr(&res.mailbox));
-	else if (res.cls == RESOLVE_RELAY)
+	} else if (res.cls == RESOLVE_RELAY || res.cls == RESOLVE_RELAY_DOMAIN) {
 		str_set(&route->reason, "delivery to remote domains is not available yet");
-	else
+	} else if (res.cls == RESOLVE_ALIAS) {
+		route->dsn = "5.1.1";
+		route->status = "bounced";
+		str_set(&route->reason, "User unknown in virtual alias table");
+	} else {
 		route->transport = qmgr_transport_local();
+	}
 	resolve_result_free(&res);
 }
 
@@ -74,7 +84,7 @@ void qmgr_route_message(qmgr_message_t *msg)
 			continue;
 		qmgr_route_rcpt(msg->qm.rcpts[i].addr, &route);
 		if (route.transport == NULL) {
-			qmgr_rcpt_result(msg, i, "none", &now, route.dsn, "deferred",
+			qmgr_rcpt_result(msg, i, "none", &now, route.dsn, route.status,
 					 str_cstr(&route.reason));
 			continue;
 		}

@@ -5,9 +5,9 @@
  *   connect -> "220 banner" -> commands until QUIT, EOF, timeout or too
  *   many errors -> "disconnect from name[addr] ehlo=1 mail=1 ..."
  *
- * Lookup tables are opened while still privileged (resolve_init), the
- * configuration is read once after the privilege drop, and each session
- * lives in its own smtpd_session_t.
+ * Lookup tables are opened while still privileged (resolve_init,
+ * rewrite_init), the configuration is read once after the privilege drop,
+ * and each session lives in its own smtpd_session_t.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,13 +15,14 @@
 #include "daemon.h"
 #include "log.h"
 #include "resolve.h"
+#include "rewrite.h"
 #include "smtpd.h"
 
 static void smtpd_pre_drop(void)
 {
 	str_t err = STR_INIT;
 
-	if (resolve_init(&err) < 0)
+	if (resolve_init(&err) < 0 || rewrite_init(&err) < 0)
 		log_fatal("cannot open lookup tables: %s", str_cstr(&err));
 	str_free(&err);
 }

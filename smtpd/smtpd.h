@@ -82,7 +82,7 @@ typedef struct smtpd_session {
 	/* the mail transaction: qw is non-NULL between MAIL and its end */
 	queue_writer_t *qw;
 	str_t sender;
-	str_t rcpts;			/* accepted recipients, each ended by a NUL */
+	str_t rcpts;			/* queued final recipients, each ended by a NUL */
 	size_t rcpt_count;		/* RCPT commands accepted */
 	const char *body_type;		/* "7BIT", "8BITMIME" or NULL */
 	/* accounting */
@@ -128,7 +128,9 @@ void smtpd_trans_reset(smtpd_session_t *s);
 void smtpd_reply_write_error(smtpd_session_t *s, int err);
 
 /* smtpd_check.c */
-int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, str_t *reply);
+/* rcpt as the client gave it; finals: what it rewrites to, each ended by a NUL. */
+int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *finals, size_t nfinals,
+		     str_t *reply);
 
 /* smtpd_data.c */
 void smtpd_cmd_data(smtpd_session_t *s, const char *arg);

@@ -3,6 +3,13 @@
  * file (envelope sender and client attributes), RCPT checks and adds
  * recipients, and RSET, QUIT, a lost client or a failed write throw the
  * unfinished queue file away.
+ *
+ * Addresses are rewritten here, as Postfix's cleanup does, so that the
+ * queue file holds the final envelope (rewrite.h): the sender through
+ * the canonical maps, each recipient through the canonical maps and then
+ * virtual_alias_maps. Each final recipient is its own R record, after an
+ * O record with the address the client gave; a final recipient already
+ * in the transaction is not written again, so it gets one copy.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,6 +17,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "rewrite.h"
 #include "smtpd.h"
 
 /* Reply for a queue file that could not be written. */
@@ -83,8 +91,25 @@ static int smtpd_mail_params(smtpd_session_t *s, const smtp_params_t *params)
 	return 0;
 }
 
+/* The canonical sender in out; on a lookup problem reply and return -1. */
+static int smtpd_mail_rewrite(smtpd_session_t *s, str_t *out)
+{
+	str_t why = STR_INIT;
+	str_t wire = STR_INIT;
+	int status = rewrite_sender(s->sender.data, out, &why);
+
+	if (status != REWRITE_OK) {
+		log_warning("%s -- message not accepted, try again later", str_cstr(&why));
+		addr_quote(s->sender.data, &wire);
+		smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", str_cstr(&wire));
+	}
+	str_free(&why);
+	str_free(&wire);
+	return status == REWRITE_OK ? 0 : -1;
+}
+
 /* The envelope sender and the client attributes, in the new queue file. */
-static int smtpd_mail_open(smtpd_session_t *s)
+static int smtpd_mail_open(smtpd_session_t *s, const char *sender)
 {
 	queue_writer_t *qw = queue_create(QUEUE_INCOMING);
 
@@ -97,7 +122,7 @@ static int smtpd_mail_open(smtpd_session_t *s)
 	}
 	s->qw = qw;
 	log_info("%s: client=%s", queue_writer_id(qw), s->peer.namaddr);
-	if (queue_put_sender(qw, s->sender.data) < 0
+	if (queue_put_sender(qw, sender) < 0
 	    || queue_put_attr(qw, "client_name", s->peer.name) < 0
 	    || queue_put_attr(qw, "client_address", s->peer.addr) < 0
 	    || (s->helo.len && queue_put_attr(qw, "helo_name", s->helo.data) < 0)
@@ -118,6 +143,7 @@ void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
 	const char *rest;
 	const char *why;
 	smtp_params_t params;
+	str_t sender = STR_INIT;
 
 	if (s->qw != NULL) {
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
@@ -134,13 +160,16 @@ void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
 	smtp_params_init(&params);
 	if (smtpd_params(s, rest, &params) == 0 && smtpd_mail_params(s, &params) == 0) {
 		smtpd_qualify(&s->sender);
-		if (smtpd_mail_open(s) == 0) {
+		if (smtpd_mail_rewrite(s, &sender) < 0) {
+			/* replied */
+		} else if (smtpd_mail_open(s, sender.data) == 0) {
 			smtpd_reply(s, "250 2.1.0 Ok");
 		} else {
 			smtpd_reply_write_error(s, errno);
 			smtpd_trans_reset(s);
 		}
 	}
+	str_free(&sender);
 	smtp_params_free(&params);
 	if (s->qw == NULL)
 		smtpd_trans_reset(s);
@@ -181,7 +210,7 @@ static int smtpd_rcpt_syntax(smtpd_session_t *s, const char *arg, str_t *rcpt)
 	return status;
 }
 
-/* A repeated recipient is accepted but queued once, so it gets one copy. */
+/* A final recipient already queued in this transaction is not queued again. */
 static int smtpd_rcpt_seen(const smtpd_session_t *s, const char *rcpt)
 {
 	for (size_t off = 0; off < s->rcpts.len; off += strlen(s->rcpts.data + off) + 1)
@@ -190,17 +219,63 @@ static int smtpd_rcpt_seen(const smtpd_session_t *s, const char *rcpt)
 	return 0;
 }
 
-static int smtpd_rcpt_store(smtpd_session_t *s, const char *rcpt)
+/* The final recipients of rcpt (canonical maps, then virtual aliases),
+ * each ended by a NUL, and their number; on an error reply and return -1. */
+static int smtpd_rcpt_rewrite(smtpd_session_t *s, const char *rcpt, str_t *finals, size_t *count)
 {
-	if (queue_put_rcpt(s->qw, rcpt) < 0) {
-		int err = errno;
+	str_t canon = STR_INIT;
+	str_t why = STR_INIT;
+	str_t wire = STR_INIT;
+	int status = rewrite_recipient(rcpt, &canon, &why);
 
-		log_warning("%s: queue file write error: %m", queue_writer_id(s->qw));
-		smtpd_reply_write_error(s, err);
-		smtpd_trans_reset(s);
-		return -1;
+	if (status == REWRITE_OK)
+		status = rewrite_virtual_alias(canon.data, finals, count, &why);
+	if (status != REWRITE_OK) {
+		log_warning("%s: %s -- message not accepted, try again later",
+			    queue_writer_id(s->qw), str_cstr(&why));
+		addr_quote(rcpt, &wire);
+		if (status == REWRITE_LOOKUP_ERROR)
+			smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", str_cstr(&wire));
+		else
+			smtpd_reply(s, "451 4.6.0 <%s>: Alias expansion error", str_cstr(&wire));
 	}
-	str_append(&s->rcpts, rcpt, strlen(rcpt) + 1);
+	str_free(&canon);
+	str_free(&why);
+	str_free(&wire);
+	return status == REWRITE_OK ? 0 : -1;
+}
+
+/* Write one record; on a failure reply, end the transaction, return -1. */
+static int smtpd_rcpt_put(smtpd_session_t *s, int (*put)(queue_writer_t *, const char *),
+			  const char *addr)
+{
+	int err;
+
+	if (put(s->qw, addr) == 0)
+		return 0;
+	err = errno;
+	log_warning("%s: queue file write error: %m", queue_writer_id(s->qw));
+	smtpd_reply_write_error(s, err);
+	smtpd_trans_reset(s);
+	return -1;
+}
+
+/* Queue the final recipients not queued yet, after the original's O record. */
+static int smtpd_rcpt_store(smtpd_session_t *s, const char *orig, const char *finals,
+			    size_t count)
+{
+	const char *addr = finals;
+	int orig_written = 0;
+
+	for (size_t i = 0; i < count; i++, addr += strlen(addr) + 1) {
+		if (smtpd_rcpt_seen(s, addr))
+			continue;
+		if (!orig_written++ && smtpd_rcpt_put(s, queue_put_orig, orig) < 0)
+			return -1;
+		if (smtpd_rcpt_put(s, queue_put_rcpt, addr) < 0)
+			return -1;
+		str_append(&s->rcpts, addr, strlen(addr) + 1);
+	}
 	return 0;
 }
 
@@ -208,20 +283,25 @@ void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg)
 {
 	str_t rcpt = STR_INIT;
 	str_t reply = STR_INIT;
+	str_t finals = STR_INIT;
+	size_t count;
 
 	if (smtpd_rcpt_syntax(s, arg, &rcpt) < 0)
 		goto done;
 	smtpd_qualify(&rcpt);
-	if (smtpd_check_rcpt(s, rcpt.data, &reply) != 0) {
+	if (smtpd_rcpt_rewrite(s, rcpt.data, &finals, &count) < 0)
+		goto done;
+	if (smtpd_check_rcpt(s, rcpt.data, finals.data, count, &reply) != 0) {
 		smtpd_reply(s, "%s", reply.data);
 		smtpd_log_reject(s, "RCPT", reply.data, rcpt.data);
 		goto done;
 	}
-	if (!smtpd_rcpt_seen(s, rcpt.data) && smtpd_rcpt_store(s, rcpt.data) < 0)
+	if (smtpd_rcpt_store(s, rcpt.data, finals.data, count) < 0)
 		goto done;
 	s->rcpt_count++;
 	smtpd_reply(s, "250 2.1.5 Ok");
 done:
 	str_free(&rcpt);
 	str_free(&reply);
+	str_free(&finals);
 }

@@ -3,7 +3,9 @@
  * sorted by arrival), in-place recipient marks, moves between queues, and
  * refusal of every kind of damaged file with a reason; recycling of
  * finished files (reused in place, bounded, strict about what it reuses);
- * and the qmgr trigger that follows a commit (one byte, never blocking).
+ * and the qmgr trigger that follows a commit (one byte, never blocking);
+ * original recipient (O) records: which recipients they apply to, files
+ * without them, and damaged ones.
  */
 #include <check.h>
 #include <dirent.h>
@@ -150,6 +152,7 @@ START_TEST(test_round_trip)
 	ck_assert_int_eq(msg.nrcpts, 3);
 	ck_assert_str_eq(msg.rcpts[0].addr, "user0@example.org");
 	ck_assert_str_eq(msg.rcpts[2].addr, "user2@example.org");
+	ck_assert_ptr_null(msg.rcpts[0].orig);	/* no O record */
 	ck_assert_int_eq(msg.rcpts[1].done, 0);
 	ck_assert_int_eq(msg.content_size, TEST_QUEUE_BIG_CONTENT);
 	ck_assert_int_gt(msg.arrival.tv_sec, 0);
@@ -414,6 +417,68 @@ START_TEST(test_damage_kinds)
 	test_queue_refuse_text("V1:1\nS1:x\n", "no end record");
 	test_queue_refuse_text("V1:1\nS1:x\nE0:\n", "missing arrival time record");
 	test_queue_refuse_text("E0:\n", "missing version record");
+}
+END_TEST
+
+/* An O record applies to the recipients after it, up to the next one. */
+START_TEST(test_orig_records)
+{
+	static const char *const want_orig[] = { NULL, "team@example.org", "team@example.org",
+						 "x@example.org" };
+	static const char *const want_addr[] = { "plain@example.org", "a@example.org",
+						 "b@example.org", "y@example.org" };
+	queue_writer_t *qw = queue_create(QUEUE_INCOMING);
+	char id[QUEUE_ID_SIZE];
+	queue_msg_t msg;
+	str_t err = STR_INIT;
+	int fd;
+
+	ck_assert_ptr_nonnull(qw);
+	ck_assert_int_eq(queue_put_sender(qw, ""), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "plain@example.org"), 0);
+	ck_assert_int_eq(queue_put_orig(qw, ""), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(queue_put_orig(qw, "team@example.org"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "a@example.org"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "b@example.org"), 0);
+	ck_assert_int_eq(queue_put_orig(qw, "x@example.org"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "y@example.org"), 0);
+	snprintf(id, sizeof(id), "%s", queue_writer_id(qw));
+	ck_assert_int_eq(queue_commit(qw), 0);
+
+	fd = test_queue_open(QUEUE_INCOMING, id, O_RDWR);
+	ck_assert_msg(queue_read(fd, id, &msg, &err) == 0, "queue_read: %s", str_cstr(&err));
+	ck_assert_int_eq(msg.nrcpts, 4);
+	ck_assert_int_eq(queue_mark_done(fd, msg.rcpts[2].offset), 0);
+	queue_msg_free(&msg);
+	ck_assert_msg(queue_read(fd, id, &msg, &err) == 0, "queue_read: %s", str_cstr(&err));
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_str_eq(msg.rcpts[i].addr, want_addr[i]);
+		if (want_orig[i] == NULL)
+			ck_assert_ptr_null(msg.rcpts[i].orig);
+		else
+			ck_assert_str_eq(msg.rcpts[i].orig, want_orig[i]);
+	}
+	ck_assert_int_eq(msg.rcpts[2].done, 1);
+	/* the done mark never touches an O record */
+	ck_assert_int_eq(queue_mark_done(fd, msg.rcpts[1].offset - 20), -1);
+	queue_msg_free(&msg);
+	close(fd);
+	str_free(&err);
+}
+END_TEST
+
+START_TEST(test_orig_damage)
+{
+	static const char nul[] = "V1:1\nT8:1.000001\nS0:\nO3:a\0b\nR3:a@b\n"
+				  "M00000000000000000000:\nE0:\n";
+
+	test_queue_refuse(nul, sizeof(nul) - 1, "NUL byte");
+	test_queue_refuse_text("V1:1\nT8:1.000001\nS0:\nO0:\nR3:a@b\n"
+			       "M00000000000000000000:\nE0:\n",
+			       "empty original recipient record at offset");
+	test_queue_refuse_text("V1:1\nT8:1.000001\nS0:\nR3:a@b\nO1:ab\nE0:\n",
+			       "does not end with a newline");
 }
 END_TEST
 
@@ -719,6 +784,8 @@ Suite *suite_queue(void)
 	tcase_add_test(tc, test_writer_misuse_and_abort);
 	tcase_add_test(tc, test_truncated_everywhere);
 	tcase_add_test(tc, test_damage_kinds);
+	tcase_add_test(tc, test_orig_records);
+	tcase_add_test(tc, test_orig_damage);
 	tcase_add_test(tc, test_disk_full);
 	tcase_add_test(tc, test_recycle_reuses_file);
 	tcase_add_test(tc, test_recycle_empty_pool_creates);

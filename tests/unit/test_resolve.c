@@ -3,7 +3,9 @@
  * mailboxes found or not, local system users ("root"), relay for other
  * domains, case and trailing-dot insensitivity, and the default
  * virtual_mailbox_domains = $virtual_mailbox_maps, and temporary errors
- * from a table that cannot be read.
+ * from a table that cannot be read; the virtual alias and relay_domains
+ * classes and which class wins, recipient_delimiter and catch-all keys in
+ * virtual_mailbox_maps, local_recipient_maps (empty: every local part).
  */
 #include <check.h>
 #include <stdio.h>
@@ -38,7 +40,13 @@ static void test_resolve_setup(void)
 	test_resolve_write("vmailbox",
 			   "demo@localhost      localhost/demo/\n"
 			   "User@Virt.Example   virt/user/\n"
-			   "tabledomain.example this key makes the domain virtual\n");
+			   "tabledomain.example this key makes the domain virtual\n"
+			   "@catch.example      catch/\n");
+	test_resolve_write("valias",
+			   "info@alias.example  someone@elsewhere.org\n"
+			   "@catchall.example   someone@elsewhere.org\n"
+			   "alias-only.example  this key makes the domain an alias domain\n"
+			   "postmaster@localhost demo@localhost\n");
 }
 
 static void test_resolve_teardown(void)
@@ -50,6 +58,8 @@ static void test_resolve_teardown(void)
 	snprintf(path, sizeof(path), "%s/vmailbox", test_resolve_dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/main.cf", test_resolve_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/valias", test_resolve_dir);
 	unlink(path);
 	rmdir(test_resolve_dir);
 }
@@ -91,6 +101,7 @@ static void test_resolve_expect(const char *addr, enum resolve_class cls, int fo
 START_TEST(test_classes)
 {
 	test_resolve_init("mydestination = $myhostname, localhost.localdomain\n"
+			  "local_recipient_maps = unix:passwd.byname\n"
 			  "virtual_mailbox_maps = texthash:@DIR@/vmailbox\n"
 			  "virtual_mailbox_domains = $virtual_mailbox_maps, Virt2.Example.\n");
 
@@ -118,7 +129,8 @@ START_TEST(test_default_virtual_domains)
 {
 	/* virtual_mailbox_domains left at its default, $virtual_mailbox_maps;
 	 * mydestination's default includes localhost, and virtual wins. */
-	test_resolve_init("virtual_mailbox_maps = texthash:@DIR@/vmailbox\n");
+	test_resolve_init("virtual_mailbox_maps = texthash:@DIR@/vmailbox\n"
+			  "local_recipient_maps = unix:passwd.byname\n");
 	test_resolve_expect("demo@localhost", RESOLVE_VIRTUAL, 1, "localhost/demo/", "localhost");
 	test_resolve_expect("root@mail.example.com", RESOLVE_LOCAL, 1, "root", "mail.example.com");
 	test_resolve_expect("x@example.net", RESOLVE_RELAY, 1, "", "example.net");
@@ -127,7 +139,7 @@ END_TEST
 
 START_TEST(test_no_virtual)
 {
-	test_resolve_init("virtual_mailbox_maps =\n");
+	test_resolve_init("virtual_mailbox_maps =\nlocal_recipient_maps = unix:passwd.byname\n");
 	test_resolve_expect("root@localhost", RESOLVE_LOCAL, 1, "root", "localhost");
 	test_resolve_expect("demo@localhost", RESOLVE_LOCAL, 0, "demo", "localhost");
 	test_resolve_expect("root@localhost.example.com", RESOLVE_LOCAL, 1, "root",
@@ -166,6 +178,61 @@ START_TEST(test_table_unavailable)
 }
 END_TEST
 
+START_TEST(test_alias_and_relay_domains)
+{
+	str_t why = STR_INIT;
+
+	test_resolve_init("mydestination = localhost.localdomain\n"
+			  "virtual_mailbox_maps = texthash:@DIR@/vmailbox\n"
+			  "virtual_alias_maps = texthash:@DIR@/valias\n"
+			  "relay_domains = Relay.Example\n");
+	test_resolve_expect("info@alias.example", RESOLVE_ALIAS, 0, "", "alias.example");
+	test_resolve_expect("nobody@alias.example", RESOLVE_ALIAS, 0, "", "alias.example");
+	test_resolve_expect("x@catchall.example", RESOLVE_ALIAS, 0, "", "catchall.example");
+	test_resolve_expect("x@alias-only.example", RESOLVE_ALIAS, 0, "", "alias-only.example");
+	/* an alias in a mailbox domain leaves the domain's mailboxes alone */
+	test_resolve_expect("demo@localhost", RESOLVE_VIRTUAL, 1, "localhost/demo/", "localhost");
+	test_resolve_expect("x@relay.example", RESOLVE_RELAY_DOMAIN, 1, "", "relay.example");
+	test_resolve_expect("x@sub.relay.example", RESOLVE_RELAY, 1, "", "sub.relay.example");
+	test_resolve_expect("x@elsewhere.org", RESOLVE_RELAY, 1, "", "elsewhere.org");
+
+	ck_assert_int_eq(resolve_domain_local("LocalHost.LocalDomain.", &why), 1);
+	ck_assert_int_eq(resolve_domain_local("mail.example.com", &why), 1);	/* $myorigin */
+	ck_assert_int_eq(resolve_domain_local("localhost", &why), 0);
+	str_free(&why);
+}
+END_TEST
+
+START_TEST(test_delimiter_and_catchall)
+{
+	test_resolve_init("recipient_delimiter = +\n"
+			  "virtual_mailbox_maps = texthash:@DIR@/vmailbox\n"
+			  "virtual_mailbox_domains = localhost, catch.example\n");
+	test_resolve_expect("demo+tag@localhost", RESOLVE_VIRTUAL, 1, "localhost/demo/", "localhost");
+	test_resolve_expect("Demo+Tag+More@localhost", RESOLVE_VIRTUAL, 1, "localhost/demo/",
+			    "localhost");
+	test_resolve_expect("nobody+demo@localhost", RESOLVE_VIRTUAL, 0, "", "localhost");
+	test_resolve_expect("anyone@catch.example", RESOLVE_VIRTUAL, 1, "catch/", "catch.example");
+}
+END_TEST
+
+START_TEST(test_local_recipient_maps)
+{
+	test_resolve_init("mydestination = $myhostname\n"
+			  "recipient_delimiter = +\n"
+			  "local_recipient_maps = inline:{alice=yes}\n");
+	test_resolve_expect("alice@mail.example.com", RESOLVE_LOCAL, 1, "alice", "mail.example.com");
+	test_resolve_expect("alice+tag@mail.example.com", RESOLVE_LOCAL, 1, "alice+tag",
+			    "mail.example.com");
+	test_resolve_expect("root@mail.example.com", RESOLVE_LOCAL, 0, "root", "mail.example.com");
+	resolve_close();
+	conf_unload();
+	test_resolve_init("mydestination = $myhostname\nlocal_recipient_maps =\n");
+	test_resolve_expect("anyone@mail.example.com", RESOLVE_LOCAL, 1, "anyone",
+			    "mail.example.com");
+}
+END_TEST
+
 Suite *suite_resolve(void)
 {
 	Suite *s = suite_create("resolve");
@@ -177,6 +244,9 @@ Suite *suite_resolve(void)
 	tcase_add_test(tc, test_no_virtual);
 	tcase_add_test(tc, test_init_errors);
 	tcase_add_test(tc, test_table_unavailable);
+	tcase_add_test(tc, test_alias_and_relay_domains);
+	tcase_add_test(tc, test_delimiter_and_catchall);
+	tcase_add_test(tc, test_local_recipient_maps);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,6 +32,9 @@ static _Noreturn void master_child_exec(const master_t *m, const master_service_
 	int status_fd, listen_fd;
 
 	master_sig_child_reset();
+	/* Ctrl-C in the terminal of "start -f" is for master, which stops its
+	 * children in order; they must not die of it on their own */
+	(void)setpgid(0, 0);
 	/* a safety net: a child must not outlive master */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master)
 		_exit(1);

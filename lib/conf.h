@@ -20,6 +20,7 @@
 #define CONF_NAME_MAX 64		/* parameter and service name length */
 #define CONF_VALUE_MAX 65536		/* one expanded value */
 #define CONF_EXPAND_DEPTH 20		/* $name recursion bound */
+#define CONF_FILE_MAX (4 << 20)		/* main.cf or master.cf larger than this is refused */
 
 enum conf_type { CONF_STR, CONF_INT, CONF_TIME, CONF_BOOL };
 
@@ -33,6 +34,7 @@ typedef struct conf_param {
 
 extern const conf_param_t conf_params[];	/* ends with a NULL name */
 const conf_param_t *conf_param_find(const char *name);
+int conf_name_valid(const char *name);	/* [a-z0-9_], not empty, within CONF_NAME_MAX */
 
 /* Load config_dir/main.cf (a missing file is an error). Returns 0 and
  * replaces what was loaded (overrides included), or -1 with a

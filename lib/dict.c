@@ -5,7 +5,8 @@
  * The registry is the list of every table open in this process, which is
  * what dict_changed_name() looks through: for each table backed by a file
  * it compares the file as it is now (device, inode, size, modification
- * time) with the file when the table was opened. A file that cannot be
+ * time) with the file when the table was opened, once per file when
+ * several tables were opened from the same file. A file that cannot be
  * looked at now (a directory the unprivileged daemon cannot search) counts
  * as unchanged; one that has gone counts as changed. Tables still open
  * when the process exits are closed then: Berkeley DB frees its memory
@@ -213,10 +214,29 @@ static int dict_file_changed(const dict_t *dict)
 		|| st.st_mtim.tv_nsec != was->mtime.tv_nsec;
 }
 
+static int dict_stamp_same(const dict_stamp_t *a, const dict_stamp_t *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino
+		&& a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec
+		&& a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* An earlier table in the registry watches the same file as it was then:
+ * its verdict, already given, is this one's too (a map named twice, as
+ * virtual_mailbox_domains = $virtual_mailbox_maps, costs one stat). */
+static int dict_watched_before(const dict_t *dict)
+{
+	for (const dict_t *d = dict_registry; d != dict; d = d->next)
+		if (d->file && strcmp(d->file, dict->file) == 0 &&
+		    dict_stamp_same(&d->stamp, &dict->stamp))
+			return 1;
+	return 0;
+}
+
 const char *dict_changed_name(void)
 {
 	for (const dict_t *dict = dict_registry; dict; dict = dict->next)
-		if (dict->file && dict_file_changed(dict))
+		if (dict->file && !dict_watched_before(dict) && dict_file_changed(dict))
 			return dict->spec;
 	return NULL;
 }

@@ -46,22 +46,29 @@ static int maildir_quota_open_dir(int base_fd, const char *path)
 	return openat(base_fd, *path ? path : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Sum the lines of maildirsize after the first; -1 when it is damaged. */
+/* Sum the lines of maildirsize after the first; -1 when it is damaged.
+ * strtoll, not sscanf: every delivery parses up to
+ * MAILDIR_QUOTA_FILE_MAX bytes of these lines. */
 static int maildir_quota_parse(const char *text, long long *total)
 {
 	const char *line = strchr(text, '\n');
-	long long bytes, count;
-	int used;
+	char *end;
+	long long bytes;
 
 	*total = 0;
 	if (line == NULL)
 		return -1;
-	for (line++; *line; line += used) {
-		if (sscanf(line, "%lld %lld%n", &bytes, &count, &used) != 2)
+	for (line++; *line; line = end) {
+		bytes = strtoll(line, &end, 10);
+		if (end == line)
+			return -1;
+		line = end;
+		(void)strtoll(line, &end, 10);	/* the message count */
+		if (end == line)
 			return -1;
 		*total += bytes;
-		while (line[used] == ' ' || line[used] == '\n')
-			used++;
+		while (*end == ' ' || *end == '\n')
+			end++;
 	}
 	return 0;
 }

@@ -10,6 +10,16 @@
 #define TRIGGER_QMGR_PATH "public/qmgr"	/* relative to queue_directory */
 #define TRIGGER_WAKEUP 'W'
 
+/*
+ * Coalescing: a sender may skip a wake-up when its previous one went out
+ * less than TRIGGER_COALESCE_MS ago (CLOCK_MONOTONIC). In return the
+ * service scans again at least TRIGGER_COALESCE_MS after each wake-up it
+ * takes (and after it starts), so the news of a skipped wake-up is never
+ * older than that scan: the skipped message, committed before the skip,
+ * is found by it.
+ */
+#define TRIGGER_COALESCE_MS 10
+
 int trigger_wakeup(const char *socket_path);	/* 0, or -1 with errno */
 
 #endif

@@ -1,9 +1,11 @@
 /*
  * qmgr: the queue manager, a resident daemon. master starts it, restarts
  * it when it dies, and pokes public/qmgr every 300 s; smtpd pokes the
- * same socket after each new queue file. Each poke means "look at
- * incoming/". A timer scans incoming/ anyway (a lost poke only delays)
- * and deferred/ every queue_run_delay.
+ * same socket after new queue files. Each poke means "look at
+ * incoming/". smtpd skips pokes that would follow its previous one within
+ * TRIGGER_COALESCE_MS, so every poke taken (and the start) also owes a
+ * second scan that long afterwards (trigger.h). A timer scans incoming/
+ * anyway (a lost poke only delays) and deferred/ every queue_run_delay.
  *
  * SIGHUP, or a rebuilt lookup table: finish the deliveries in flight, then
  * exit (master starts a new qmgr with the new configuration or table).
@@ -20,6 +22,7 @@
 #include "log.h"
 #include "qmgr.h"
 #include "resolve.h"
+#include "trigger.h"
 
 #define QMGR_WAKEUP_READ_MAX 64		/* bytes read from a wake-up before closing it */
 
@@ -28,6 +31,7 @@ qmgr_conf_t qmgr_conf;
 static int qmgr_wakeups[QMGR_WAKEUP_CONN_MAX];
 static size_t qmgr_nwakeups;
 static int qmgr_scan_wanted = 1;
+static double qmgr_followup;	/* monotonic time of the scan owed to pokes; 0: none */
 
 double qmgr_now(void)
 {
@@ -35,6 +39,22 @@ double qmgr_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CLOCK_MONOTONIC, as smtpd measures its coalescing window. */
+static double qmgr_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A poke was taken (or qmgr started): pokes skipped after it are covered
+ * by a scan no sooner than TRIGGER_COALESCE_MS from now. */
+static void qmgr_owe_followup(void)
+{
+	qmgr_followup = qmgr_monotonic() + TRIGGER_COALESCE_MS / 1000.0;
 }
 
 static void qmgr_pre_drop(void)
@@ -76,6 +96,7 @@ static void qmgr_accept_wakeup(void)
 		return;
 	}
 	qmgr_scan_wanted = 1;
+	qmgr_owe_followup();
 	if (qmgr_nwakeups < QMGR_WAKEUP_CONN_MAX)
 		qmgr_wakeups[qmgr_nwakeups++] = fd;
 	else
@@ -103,10 +124,27 @@ static void qmgr_dispatch(void)
 			qmgr_route_message(msg);
 }
 
+/* Turn a follow-up scan that is due into a wanted one; the ms until it
+ * is due otherwise (QMGR_POLL_MAX_MS when none is owed). */
+static int qmgr_followup_due(void)
+{
+	double left_ms;
+
+	if (qmgr_followup == 0)
+		return QMGR_POLL_MAX_MS;
+	left_ms = (qmgr_followup - qmgr_monotonic()) * 1000;
+	if (left_ms > 0)
+		return left_ms < QMGR_POLL_MAX_MS ? (int)left_ms + 1 : QMGR_POLL_MAX_MS;
+	qmgr_followup = 0;
+	qmgr_scan_wanted = 1;
+	return QMGR_POLL_MAX_MS;
+}
+
 /* Scans due now, then dispatch; returns the poll timeout in ms. */
 static int qmgr_run_timers(double *next_incoming, double *next_deferred)
 {
 	double now = qmgr_now(), wait_ms;
+	int followup_ms = qmgr_followup_due();
 
 	/* Postpone a poked scan while enough work is ready: one directory
 	 * read then serves many pokes. */
@@ -127,7 +165,7 @@ static int qmgr_run_timers(double *next_incoming, double *next_deferred)
 	wait_ms = ((*next_incoming < *next_deferred ? *next_incoming : *next_deferred) - now) * 1000;
 	if (wait_ms < 0)
 		return 0;
-	return wait_ms < QMGR_POLL_MAX_MS ? (int)wait_ms : QMGR_POLL_MAX_MS;
+	return wait_ms < followup_ms ? (int)wait_ms : followup_ms;
 }
 
 static void qmgr_wait(int timeout_ms)
@@ -187,5 +225,6 @@ int main(int argc, char **argv)
 	qmgr_read_conf();
 	qmgr_scan_recover();
 	qmgr_active_init();
+	qmgr_owe_followup();	/* pokes its predecessor took may have been skipped since */
 	qmgr_loop();
 }

@@ -4,7 +4,8 @@
  * Received: header is put in front, and the content goes into the queue
  * file in batches. A message over message_size_limit is read to its end
  * and discarded. "250 Ok: queued as ID" is sent only after queue_commit
- * has made the file durable; then qmgr is woken.
+ * has made the file durable; then qmgr is woken (at most once per
+ * TRIGGER_COALESCE_MS, see trigger.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #define SMTPD_DATA_BATCH 65536		/* content bytes gathered per queue write */
 #define SMTPD_DATE_MAX 64
 #define SMTPD_MESSAGE_ID_MAX 256		/* bytes of a Message-ID logged */
+#define SMTPD_NSEC_PER_MSEC 1000000LL
+#define SMTPD_NSEC_PER_SEC 1000000000LL
 
 /* One message being received. */
 typedef struct smtpd_data_job {
@@ -118,6 +121,27 @@ static int smtpd_data_read(smtpd_session_t *s, smtpd_data_job_t *job)
 	return STREAM_OK;
 }
 
+/* Wake qmgr, unless this process did less than TRIGGER_COALESCE_MS ago:
+ * qmgr scans again that long after taking the earlier wake-up, and this
+ * message is already committed, so that scan finds it (trigger.h). A
+ * failed wake-up is not counted, so the next message tries again. */
+static void smtpd_data_wake_qmgr(void)
+{
+	static struct timespec last;	/* the last wake-up sent; 0: none */
+	struct timespec now;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (long long)(now.tv_sec - last.tv_sec) * SMTPD_NSEC_PER_SEC
+	     + (now.tv_nsec - last.tv_nsec);
+	if ((last.tv_sec != 0 || last.tv_nsec != 0)
+	    && ns < TRIGGER_COALESCE_MS * SMTPD_NSEC_PER_MSEC)
+		return;
+	last = now;
+	if (trigger_wakeup(TRIGGER_QMGR_PATH) < 0)
+		last = (struct timespec){ 0 };
+}
+
 /* Commit the queue file and give the verdict: 250 only once it is durable. */
 static void smtpd_data_commit(smtpd_session_t *s, const str_t *message_id)
 {
@@ -138,7 +162,7 @@ static void smtpd_data_commit(smtpd_session_t *s, const str_t *message_id)
 	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
 	s->error_count = 0;	/* the limits count errors without delivering mail */
 	s->junk_count = 0;
-	trigger_wakeup(TRIGGER_QMGR_PATH);	/* qmgr also scans on a timer */
+	smtpd_data_wake_qmgr();	/* qmgr also scans on a timer */
 }
 
 static void smtpd_data_refuse(smtpd_session_t *s, const char *reply)

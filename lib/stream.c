@@ -2,8 +2,9 @@
  * stream: buffered, bounded, timed I/O on a descriptor (see stream.h).
  *
  * Reads and writes go through two transport hooks, plain read(2) and
- * send(2)/write(2) unless TLS replaces them. With the plain transport and a timeout, the
- * stream polls before every system call. A replaced transport is called
+ * send(2)/write(2) unless TLS replaces them. With the plain transport and a
+ * timeout, the stream polls before every read(2) and write(2); send(2)
+ * never blocks, so it polls only when the socket is full. A replaced transport is called
  * first, because it may hold bytes the descriptor cannot show (decrypted
  * TLS records); it must not block, and reports EAGAIN with the direction it
  * needs, which the stream then polls for within the same timeout.
@@ -65,7 +66,10 @@ static ssize_t stream_plain_write(void *ctx, const void *buf, size_t len, int *w
 
 		if (n >= 0 || errno != ENOTSOCK)
 			return n;
+		/* write(2) may block: have the caller poll first from now on */
 		st->maybe_socket = 0;
+		errno = EAGAIN;
+		return -1;
 	}
 	return write(st->fd, buf, len);
 }
@@ -153,7 +157,10 @@ static int stream_wait(stream_t *st, int events, long long deadline_ms)
 static ssize_t stream_transfer(stream_t *st, int direction, void *buf, size_t len)
 {
 	long long deadline_ms = st->timeout ? stream_now_ms() + (long long)st->timeout * STREAM_MS_PER_SEC : -1;
-	int must_wait = st->plain_io && st->timeout > 0;
+	/* A read polls first (the next request is rarely there yet); a send
+	 * on a socket cannot block, so it goes first and polls on EAGAIN. */
+	int must_wait = st->plain_io && st->timeout > 0
+			&& !(direction == POLLOUT && st->maybe_socket);
 	int want = direction;
 
 	for (;;) {

@@ -66,6 +66,8 @@
 #define QUEUE_ID_SIZE 40		/* buffer size for an ID and its NUL */
 #define QUEUE_RECORD_MAX (1 << 20)	/* any record but the content */
 #define QUEUE_FORMAT_VERSION "1"
+#define QUEUE_CONTENT_DIGITS 20		/* fixed width of the content record's length */
+#define QUEUE_LENGTH_DIGITS_MAX 20	/* any record's length field */
 #define QUEUE_FILE_MODE 0600
 #define QUEUE_RECYCLE_MAX 1000		/* finished files kept for reuse by qmgr */
 #define QUEUE_RECYCLE_SIZE_MAX (64 * 1024)	/* bigger files are not kept */

@@ -71,6 +71,15 @@ static void admin_initconf_tls(const admin_instance_t *inst, str_t *t)
 		   "smtpd_tls_key_file = %s/etc/tls/key.pem\n", inst->dir, inst->dir);
 }
 
+static void admin_initconf_auth(str_t *t)
+{
+	str_append_cstr(t, "\n# SMTP AUTH against etc/sasldb2 (\"pochta user\" manages it). The\n"
+			"# sandbox listens on loopback only, so it allows plaintext AUTH\n"
+			"# without TLS; revisit smtpd_tls_auth_only when STARTTLS lands.\n"
+			"smtpd_sasl_auth_enable = yes\n"
+			"smtpd_tls_auth_only = no\n");
+}
+
 void admin_initconf_main_cf(const admin_instance_t *inst, str_t *text)
 {
 	admin_initconf_paths(inst, text);
@@ -78,6 +87,7 @@ void admin_initconf_main_cf(const admin_instance_t *inst, str_t *text)
 	admin_initconf_virtual(inst, text);
 	admin_initconf_alias_maps(inst, text);
 	admin_initconf_tls(inst, text);
+	admin_initconf_auth(text);
 }
 
 void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)

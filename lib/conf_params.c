@@ -75,6 +75,15 @@ const conf_param_t conf_params[] = {
 	 * read through libsasl2; the name is Cyrus SASL's own option for it */
 	{ "sasldb_path", CONF_STR, "$config_directory/sasldb2", 0, 0, 0 },
 
+	/* SMTP AUTH in smtpd (RFC 4954) through libsasl2 against sasldb_path.
+	 * Postfix's names and defaults, except smtpd_tls_auth_only: Pochta
+	 * offers AUTH only under TLS unless the administrator says otherwise */
+	{ "smtpd_sasl_auth_enable", CONF_BOOL, "no", 0, 0, 0 },
+	{ "smtpd_tls_auth_only", CONF_BOOL, "yes", 0, 0, 0 },
+	{ "smtpd_sasl_security_options", CONF_STR, "noanonymous", 0, 0, 0 },
+	{ "smtpd_sasl_response_limit", CONF_INT, "12288", 1, NOLIMIT, 0 },
+	{ "smtpd_sasl_service", CONF_STR, "smtp", 0, 0, 0 },
+
 	/* address classes and rewriting: the domain lists that decide a
 	 * recipient's class, the recipient check for local domains, and the
 	 * canonical and virtual alias tables applied as mail is queued */

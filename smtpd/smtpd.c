@@ -6,12 +6,14 @@
  *   many errors -> "disconnect from name[addr] ehlo=1 mail=1 ..."
  *
  * Lookup tables are opened while still privileged (resolve_init,
- * rewrite_init), the configuration is read once after the privilege drop,
- * and each session lives in its own smtpd_session_t.
+ * rewrite_init); after the privilege drop the configuration is read once
+ * and the SASL library starts (sasl_server_setup); each session lives in
+ * its own smtpd_session_t.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "resolve.h"
@@ -27,28 +29,42 @@ static void smtpd_pre_drop(void)
 	str_free(&err);
 }
 
+/* libsasl2's plugins are world-readable and sasldb is opened per lookup,
+ * so the library needs no privilege: it starts unprivileged. */
 static void smtpd_post_drop(void)
 {
 	smtpd_conf_load();
+	if (smtpd_conf.sasl_auth_enable)
+		sasl_server_setup(conf_str("sasldb_path"));
+}
+
+int smtpd_read_line(smtpd_session_t *s, str_t *line, size_t limit, int *too_long)
+{
+	int status = stream_getline(s->client, line, limit);
+	str_t rest = STR_INIT;
+
+	*too_long = status == STREAM_TOOLONG;
+	if (status == STREAM_TOOLONG) {
+		while ((status = stream_getline(s->client, &rest, limit)) == STREAM_TOOLONG)
+			;
+		if (status == STREAM_OK && (rest.len == 0 || rest.data[rest.len - 1] != '\n'))
+			status = STREAM_EOF;
+	} else if (status == STREAM_OK && line->data[line->len - 1] != '\n') {
+		status = STREAM_EOF;	/* the client closed in the middle of a line */
+	}
+	str_free(&rest);
+	return status;
 }
 
 /* Read one command line; skip the rest of one longer than the limit. */
 static int smtpd_read_command(smtpd_session_t *s)
 {
 	size_t limit = (size_t)smtpd_conf.line_length_limit;
-	int status = stream_getline(s->client, &s->line, limit);
-	str_t rest = STR_INIT;
+	int too_long;
+	int status = smtpd_read_line(s, &s->line, limit, &too_long);
 
-	if (status == STREAM_TOOLONG) {
+	if (too_long)
 		smtpd_log_long_request(s, &s->line, limit);
-		while ((status = stream_getline(s->client, &rest, limit)) == STREAM_TOOLONG)
-			;
-		if (status == STREAM_OK && (rest.len == 0 || rest.data[rest.len - 1] != '\n'))
-			status = STREAM_EOF;
-	} else if (status == STREAM_OK && s->line.data[s->line.len - 1] != '\n') {
-		status = STREAM_EOF;	/* the client closed in the middle of a line */
-	}
-	str_free(&rest);
 	return status;
 }
 
@@ -65,6 +81,7 @@ static void smtpd_session_init(smtpd_session_t *s, stream_t *client)
 static void smtpd_session_free(smtpd_session_t *s)
 {
 	smtpd_trans_reset(s);
+	smtpd_auth_free(s);
 	smtp_cmd_free(&s->cmd);
 	str_free(&s->line);
 	str_free(&s->helo);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "queue.h"
+#include "sasl_server.h"
 #include "smtp_cmd.h"
 #include "str.h"
 #include "stream.h"
@@ -50,6 +51,11 @@ typedef struct smtpd_conf {
 	int disable_vrfy;
 	int reject_bare_newline;	/* smtpd_forbid_bare_newline = reject */
 	smtpd_mynet_t mynetworks;
+	int sasl_auth_enable;		/* smtpd_sasl_auth_enable */
+	int tls_auth_only;		/* smtpd_tls_auth_only */
+	int sasl_security;		/* smtpd_sasl_security_options as SASL_SERVER_ flags */
+	long sasl_response_limit;	/* bytes of one AUTH response */
+	const char *sasl_service;	/* smtpd_sasl_service */
 } smtpd_conf_t;
 
 extern smtpd_conf_t smtpd_conf;
@@ -69,7 +75,7 @@ typedef struct smtpd_count {
 	unsigned total;
 } smtpd_count_t;
 
-#define SMTPD_VERB_COUNT 10		/* entries in smtpd_verbs[] */
+#define SMTPD_VERB_COUNT 11		/* entries in smtpd_verbs[] */
 #define SMTPD_COUNT_UNKNOWN SMTPD_VERB_COUNT	/* index for unrecognized commands */
 
 typedef struct smtpd_session {
@@ -79,12 +85,17 @@ typedef struct smtpd_session {
 	smtp_cmd_t cmd;
 	str_t helo;			/* "" before HELO/EHLO */
 	int esmtp;			/* EHLO was used */
+	/* SMTP AUTH: the libsasl2 connection, and who authenticated how */
+	sasl_server_t *sasl;		/* NULL until needed, and after a failure */
+	str_t sasl_username;		/* "" until AUTH succeeded */
+	str_t sasl_method;		/* "PLAIN" */
 	/* the mail transaction: qw is non-NULL between MAIL and its end */
 	queue_writer_t *qw;
 	str_t sender;
 	str_t rcpts;			/* queued final recipients, each ended by a NUL */
 	size_t rcpt_count;		/* RCPT commands accepted */
 	const char *body_type;		/* "7BIT", "8BITMIME" or NULL */
+	str_t sasl_sender;		/* MAIL FROM AUTH=, kept when authenticated */
 	/* accounting */
 	char where[SMTPD_WHERE_MAX];	/* "CONNECT", the last verb, "END-OF-MESSAGE" */
 	long error_count;
@@ -102,6 +113,12 @@ typedef struct smtpd_verb {
 } smtpd_verb_t;
 
 extern const smtpd_verb_t smtpd_verbs[SMTPD_VERB_COUNT];
+
+/* smtpd.c */
+/* Read one line of at most limit bytes (its line end included) into line;
+ * the rest of a longer one is read and dropped, and *too_long set. A
+ * stream_status: a line cut by the end of input is STREAM_EOF. */
+int smtpd_read_line(smtpd_session_t *s, str_t *line, size_t limit, int *too_long);
 
 /* smtpd_conf.c */
 void smtpd_conf_load(void);
@@ -134,6 +151,14 @@ int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *finals, s
 
 /* smtpd_data.c */
 void smtpd_cmd_data(smtpd_session_t *s, const char *arg);
+
+/* smtpd_auth.c */
+int smtpd_auth_offered(void);
+void smtpd_auth_ehlo(smtpd_session_t *s, str_t *line);	/* appends "250-AUTH ...\r\n" if offered */
+void smtpd_cmd_auth(smtpd_session_t *s, const char *arg);
+/* MAIL FROM's AUTH= value; 0, or -1 after a reply. */
+int smtpd_auth_mail_param(smtpd_session_t *s, const char *value);
+void smtpd_auth_free(smtpd_session_t *s);
 
 /* smtpd_log.c */
 void smtpd_log_reject(smtpd_session_t *s, const char *what, const char *reply, const char *rcpt);

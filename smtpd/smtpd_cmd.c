@@ -1,7 +1,7 @@
 /*
  * smtpd_cmd: the command table, dispatch, and the commands outside the
  * mail transaction (HELO, EHLO, RSET, NOOP, VRFY, HELP, QUIT). MAIL and
- * RCPT are in smtpd_mail.c, DATA in smtpd_data.c.
+ * RCPT are in smtpd_mail.c, DATA in smtpd_data.c, AUTH in smtpd_auth.c.
  *
  * Dispatch counts each command for the "disconnect from" summary, counts
  * junk commands and client errors, and ends the session with 421 once
@@ -25,6 +25,7 @@ static void smtpd_cmd_quit(smtpd_session_t *s, const char *arg);
 const smtpd_verb_t smtpd_verbs[SMTPD_VERB_COUNT] = {
 	{ "HELO", smtpd_cmd_helo, 0 },
 	{ "EHLO", smtpd_cmd_ehlo, 0 },
+	{ "AUTH", smtpd_cmd_auth, 0 },
 	{ "MAIL", smtpd_cmd_mail, 0 },
 	{ "RCPT", smtpd_cmd_rcpt, 0 },
 	{ "DATA", smtpd_cmd_data, 0 },
@@ -59,15 +60,19 @@ static void smtpd_cmd_helo(smtpd_session_t *s, const char *arg)
 static void smtpd_cmd_ehlo(smtpd_session_t *s, const char *arg)
 {
 	char size[32] = "";
+	str_t auth = STR_INIT;
 
 	if (smtpd_cmd_greet(s, arg, "EHLO") < 0)
 		return;
 	s->esmtp = 1;
 	if (smtpd_conf.message_size_limit > 0)
 		snprintf(size, sizeof(size), " %ld", smtpd_conf.message_size_limit);
-	smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE%s\r\n%s"
+	smtpd_auth_ehlo(s, &auth);
+	smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE%s\r\n%s%s"
 		    "250-ENHANCEDSTATUSCODES\r\n250 8BITMIME",
-		    smtpd_conf.myhostname, size, smtpd_conf.disable_vrfy ? "" : "250-VRFY\r\n");
+		    smtpd_conf.myhostname, size, smtpd_conf.disable_vrfy ? "" : "250-VRFY\r\n",
+		    str_cstr(&auth));
+	str_free(&auth);
 }
 
 static void smtpd_cmd_rset(smtpd_session_t *s, const char *arg)

@@ -26,6 +26,18 @@ static int smtpd_conf_bare_newline(void)
 	log_fatal("bad smtpd_forbid_bare_newline value: %s", value);
 }
 
+/* smtpd_sasl_security_options as SASL_SERVER_ flags; a bad word is fatal. */
+static int smtpd_conf_sasl_security(void)
+{
+	str_t bad = STR_INIT;
+	int flags;
+
+	if (sasl_server_parse_options(conf_str("smtpd_sasl_security_options"), &flags, &bad) < 0)
+		log_fatal("unknown smtpd_sasl_security_options value: %s", str_cstr(&bad));
+	str_free(&bad);
+	return flags;
+}
+
 void smtpd_conf_load(void)
 {
 	smtpd_conf.myhostname = conf_str("myhostname");
@@ -43,4 +55,9 @@ void smtpd_conf_load(void)
 	smtpd_conf.disable_vrfy = conf_bool("disable_vrfy_command");
 	smtpd_conf.reject_bare_newline = smtpd_conf_bare_newline();
 	smtpd_mynet_parse(conf_str("mynetworks"), &smtpd_conf.mynetworks);
+	smtpd_conf.sasl_auth_enable = conf_bool("smtpd_sasl_auth_enable");
+	smtpd_conf.tls_auth_only = conf_bool("smtpd_tls_auth_only");
+	smtpd_conf.sasl_security = smtpd_conf_sasl_security();
+	smtpd_conf.sasl_response_limit = conf_int("smtpd_sasl_response_limit");
+	smtpd_conf.sasl_service = conf_str("smtpd_sasl_service");
 }

@@ -38,6 +38,7 @@ void smtpd_trans_reset(smtpd_session_t *s)
 	str_reset(&s->rcpts);
 	s->rcpt_count = 0;
 	s->body_type = NULL;
+	str_set(&s->sasl_sender, "");
 }
 
 /* "user" alone means user@$myorigin. */
@@ -60,7 +61,7 @@ static int smtpd_params(smtpd_session_t *s, const char *text, smtp_params_t *par
 	return status;
 }
 
-/* SIZE and BODY of MAIL FROM; anything else is refused. */
+/* SIZE, BODY and AUTH of MAIL FROM; anything else is refused. */
 static int smtpd_mail_params(smtpd_session_t *s, const smtp_params_t *params)
 {
 	for (size_t i = 0; i < params->count; i++) {
@@ -83,6 +84,9 @@ static int smtpd_mail_params(smtpd_session_t *s, const smtp_params_t *params)
 		} else if (strcasecmp(p->name, "BODY") == 0) {
 			smtpd_reply(s, "501 5.5.4 Unsupported BODY parameter");
 			return -1;
+		} else if (strcasecmp(p->name, "AUTH") == 0) {
+			if (smtpd_auth_mail_param(s, p->value) < 0)
+				return -1;
 		} else {
 			smtpd_reply(s, "555 5.5.4 Unsupported option: %s", p->name);
 			return -1;
@@ -108,6 +112,32 @@ static int smtpd_mail_rewrite(smtpd_session_t *s, str_t *out)
 	return status == REWRITE_OK ? 0 : -1;
 }
 
+/* "ID: client=name[addr]", with the SASL login when there was one. */
+static void smtpd_mail_log_client(smtpd_session_t *s)
+{
+	str_t line = STR_INIT;
+
+	str_printf(&line, "%s: client=%s", queue_writer_id(s->qw), s->peer.namaddr);
+	if (s->sasl_username.len > 0)
+		str_printf(&line, ", sasl_method=%s, sasl_username=%s", s->sasl_method.data,
+			   s->sasl_username.data);
+	if (s->sasl_sender.len > 0)
+		str_printf(&line, ", sasl_sender=%s", s->sasl_sender.data);
+	log_info("%s", line.data);
+	str_free(&line);
+}
+
+/* The SASL login as queue file attributes (Postfix's names). */
+static int smtpd_mail_put_sasl(smtpd_session_t *s)
+{
+	if (s->sasl_username.len == 0)
+		return 0;
+	if (queue_put_attr(s->qw, "sasl_method", s->sasl_method.data) < 0
+	    || queue_put_attr(s->qw, "sasl_username", s->sasl_username.data) < 0)
+		return -1;
+	return s->sasl_sender.len > 0 ? queue_put_attr(s->qw, "sasl_sender", s->sasl_sender.data) : 0;
+}
+
 /* The envelope sender and the client attributes, in the new queue file. */
 static int smtpd_mail_open(smtpd_session_t *s, const char *sender)
 {
@@ -121,8 +151,9 @@ static int smtpd_mail_open(smtpd_session_t *s, const char *sender)
 		return -1;
 	}
 	s->qw = qw;
-	log_info("%s: client=%s", queue_writer_id(qw), s->peer.namaddr);
+	smtpd_mail_log_client(s);
 	if (queue_put_sender(qw, sender) < 0
+	    || smtpd_mail_put_sasl(s) < 0
 	    || queue_put_attr(qw, "client_name", s->peer.name) < 0
 	    || queue_put_attr(qw, "client_address", s->peer.addr) < 0
 	    || (s->helo.len && queue_put_attr(qw, "helo_name", s->helo.data) < 0)

@@ -8,6 +8,12 @@
  * The reader trusts nothing: every size is checked before memory is
  * committed, and any deviation from the format is IPC_BAD, after which the
  * caller should drop the connection (the stream is no longer in step).
+ *
+ * One parser serves both readers. It pulls its bytes from a source: a
+ * stream (ipc_read), which runs dry only at the peer's end of file, or a
+ * buffer (ipc_parse), which runs dry when the rest has not arrived yet.
+ * Each piece is bounded before it is taken, so a buffer source is
+ * incomplete only while it is shorter than IPC_WIRE_MAX.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +25,8 @@
 #include "mem.h"
 #include "str.h"
 
-#define IPC_HEADER_MAX 32		/* "P1 10000\n" with room to spare */
 #define IPC_COUNT_DIGITS_MAX 5		/* digits of IPC_ATTR_MAX, and of a version */
-#define IPC_LENGTH_DIGITS_MAX 7		/* digits of IPC_VALUE_MAX */
-#define IPC_PREFIX_MAX (IPC_NAME_MAX + 1 + IPC_LENGTH_DIGITS_MAX + 1)	/* "name LEN:" */
+#define IPC_NO_STOP (-1)		/* ipc_src_t.take: stop at no byte */
 #define IPC_INT_TEXT_MAX 32		/* a long long in decimal */
 
 struct ipc_attr {
@@ -35,6 +39,22 @@ struct ipc_msg {
 	struct ipc_attr *attrs;
 	size_t count;
 	size_t cap;
+};
+
+/*
+ * Where the parser's bytes come from. take appends to out up to max bytes,
+ * ending early after a byte equal to stop (IPC_NO_STOP: none), and returns
+ * STREAM_OK when it took max bytes or the stop byte. When the source runs
+ * dry first it returns STREAM_EOF (stream) or IPC_INCOMPLETE (buffer), and
+ * out holds what was taken, if anything; other stream statuses pass through.
+ */
+typedef struct ipc_src ipc_src_t;
+struct ipc_src {
+	int (*take)(ipc_src_t *src, str_t *out, size_t max, int stop);
+	stream_t *st;			/* a stream source */
+	const char *buf;		/* a buffer source: buf[pos..len) is unread */
+	size_t len;
+	size_t pos;
 };
 
 ipc_msg_t *ipc_new(void)
@@ -183,6 +203,43 @@ int ipc_write(stream_t *st, const ipc_msg_t *msg)
 	return status;
 }
 
+/* Byte by byte when there is a stop byte: what follows it is not ours. */
+static int ipc_stream_take(ipc_src_t *src, str_t *out, size_t max, int stop)
+{
+	int status = STREAM_OK;
+
+	if (stop == IPC_NO_STOP)
+		return stream_read_exact(src->st, out, max);
+	for (size_t n = 0; n < max && status == STREAM_OK; n++) {
+		status = stream_read_exact(src->st, out, 1);
+		if (status == STREAM_OK && (unsigned char)out->data[out->len - 1] == stop)
+			break;
+	}
+	return status;
+}
+
+static int ipc_buf_take(ipc_src_t *src, str_t *out, size_t max, int stop)
+{
+	const char *start = src->buf + src->pos;
+	size_t avail = src->len - src->pos;
+	size_t n = avail < max ? avail : max;
+	const char *hit = stop == IPC_NO_STOP ? NULL : memchr(start, stop, n);
+
+	if (hit != NULL)
+		n = (size_t)(hit - start) + 1;
+	else if (n < max)
+		return IPC_INCOMPLETE;
+	str_append(out, start, n);
+	src->pos += n;
+	return STREAM_OK;
+}
+
+/* A source that ran dry inside a message: a stream's end is malformed input. */
+static int ipc_truncated(int status)
+{
+	return status == STREAM_EOF ? IPC_BAD : status;
+}
+
 /*
  * Parse decimal digits at *p (no sign, no leading zero unless the number is
  * 0) up to max_digits; advances *p. -1 when there are none or too many.
@@ -204,17 +261,21 @@ static long ipc_parse_count(const char **p, int max_digits)
 	return value;
 }
 
-/* "P1 COUNT\n": the attribute count, or a negative status. */
-static long ipc_read_header(stream_t *st, str_t *line)
+/* "P1 COUNT\n": the attribute count, or a negative status (the source's
+ * own when it is dry before the first byte: a clean end of stream). */
+static long ipc_parse_header(ipc_src_t *src, str_t *line)
 {
-	int status = stream_getline(st, line, IPC_HEADER_MAX);
-	const char *p = str_cstr(line);
+	int status;
+	const char *p;
 	long version;
 	long count;
 
-	if (status == STREAM_EOF || status == STREAM_TIMEOUT || status == STREAM_ERROR)
-		return status;
-	if (status != STREAM_OK || *p++ != 'P')
+	str_reset(line);
+	status = src->take(src, line, IPC_HEADER_MAX, '\n');
+	if (status != STREAM_OK)
+		return line->len == 0 ? status : ipc_truncated(status);
+	p = str_cstr(line);
+	if (*p++ != 'P')
 		return IPC_BAD;
 	version = ipc_parse_count(&p, IPC_COUNT_DIGITS_MAX);
 	if (version != IPC_VERSION || *p++ != ' ')
@@ -225,55 +286,57 @@ static long ipc_read_header(stream_t *st, str_t *line)
 	return count;
 }
 
-/* "name LEN:" one byte at a time, since the value after ':' may hold "\n". */
-static int ipc_read_prefix(stream_t *st, str_t *prefix)
+/* "name LEN:" into prefix; the value's length, or a negative status. */
+static long ipc_parse_prefix(ipc_src_t *src, str_t *prefix, size_t *name_len)
 {
-	str_reset(prefix);
-	while (prefix->len < IPC_PREFIX_MAX) {
-		int status = stream_read_exact(st, prefix, 1);
-
-		if (status == STREAM_EOF)
-			return IPC_BAD;
-		if (status != STREAM_OK)
-			return status;
-		if (prefix->data[prefix->len - 1] == ':')
-			return STREAM_OK;
-	}
-	return IPC_BAD;
-}
-
-static int ipc_read_attr(stream_t *st, ipc_msg_t *msg, str_t *buf)
-{
-	str_t value = STR_INIT;
 	const char *space;
 	const char *p;
-	size_t name_len;
 	long len;
 	int status;
 
-	if ((status = ipc_read_prefix(st, buf)) != STREAM_OK)
-		return status;
-	space = memchr(buf->data, ' ', buf->len);
-	if (space == NULL || !ipc_name_valid(buf->data, (size_t)(space - buf->data)))
+	str_reset(prefix);
+	if ((status = src->take(src, prefix, IPC_PREFIX_MAX, ':')) != STREAM_OK)
+		return ipc_truncated(status);
+	if (prefix->data[prefix->len - 1] != ':')
 		return IPC_BAD;
-	name_len = (size_t)(space - buf->data);
+	space = memchr(prefix->data, ' ', prefix->len);
+	if (space == NULL || !ipc_name_valid(prefix->data, (size_t)(space - prefix->data)))
+		return IPC_BAD;
+	*name_len = (size_t)(space - prefix->data);
 	p = space + 1;
 	len = ipc_parse_count(&p, IPC_LENGTH_DIGITS_MAX);
 	if (len < 0 || len > IPC_VALUE_MAX || *p != ':')
 		return IPC_BAD;
-	status = stream_read_exact(st, &value, (size_t)len + 1);
+	return len;
+}
+
+/* One attribute; *total counts the value bytes of the message so far. */
+static int ipc_parse_attr(ipc_src_t *src, ipc_msg_t *msg, str_t *buf, size_t *total)
+{
+	str_t value = STR_INIT;
+	size_t name_len = 0;
+	long len = ipc_parse_prefix(src, buf, &name_len);
+	int status;
+
+	if (len < 0)
+		return (int)len;
+	if (*total + (size_t)len > IPC_MSG_MAX)
+		return IPC_BAD;
+	status = src->take(src, &value, (size_t)len + 1, IPC_NO_STOP);
 	if (status == STREAM_OK && value.data[len] != '\n')
 		status = IPC_BAD;
 	if (status != STREAM_OK) {
 		str_free(&value);
-		return status == STREAM_EOF ? IPC_BAD : status;
+		return ipc_truncated(status);
 	}
 	str_truncate(&value, (size_t)len);
 	ipc_push(msg, mem_strndup(buf->data, name_len), str_steal(&value), (size_t)len);
+	*total += (size_t)len;
 	return STREAM_OK;
 }
 
-int ipc_read(stream_t *st, ipc_msg_t *msg)
+/* The one parser: msg gets the next message from src, or stays empty. */
+static int ipc_parse_msg(ipc_src_t *src, ipc_msg_t *msg)
 {
 	str_t buf = STR_INIT;
 	long count;
@@ -281,16 +344,30 @@ int ipc_read(stream_t *st, ipc_msg_t *msg)
 	size_t total = 0;
 
 	ipc_clear(msg);
-	count = ipc_read_header(st, &buf);
+	count = ipc_parse_header(src, &buf);
 	if (count < 0)
 		status = (int)count;
-	for (long i = 0; i < count && status == STREAM_OK; i++) {
-		status = ipc_read_attr(st, msg, &buf);
-		if (status == STREAM_OK && (total += msg->attrs[msg->count - 1].len) > IPC_MSG_MAX)
-			status = IPC_BAD;
-	}
+	for (long i = 0; i < count && status == STREAM_OK; i++)
+		status = ipc_parse_attr(src, msg, &buf, &total);
 	if (status != STREAM_OK)
 		ipc_clear(msg);
 	str_free(&buf);
+	return status;
+}
+
+int ipc_read(stream_t *st, ipc_msg_t *msg)
+{
+	ipc_src_t src = { .take = ipc_stream_take, .st = st };
+
+	return ipc_parse_msg(&src, msg);
+}
+
+int ipc_parse(const char *buf, size_t len, ipc_msg_t *msg, size_t *used)
+{
+	ipc_src_t src = { .take = ipc_buf_take, .buf = buf, .len = len };
+	int status = ipc_parse_msg(&src, msg);
+
+	if (status == STREAM_OK)
+		*used = src.pos;
 	return status;
 }

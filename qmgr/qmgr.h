@@ -23,7 +23,7 @@
 #define QMGR_WAKEUP_CONN_MAX 64		/* wake-up connections held open at once */
 #define QMGR_CONN_IDLE_MAX 5		/* seconds an unused connection to local stays open */
 #define QMGR_CONN_USE_MAX 100		/* requests over one connection before a fresh one */
-#define QMGR_IO_TIMEOUT 60		/* seconds to write a request or finish a started reply */
+#define QMGR_IO_TIMEOUT 60		/* seconds to write a request (replies never block) */
 #define QMGR_CONCURRENCY_MAX 1024	/* requests in flight per transport */
 #define QMGR_POLLFD_MAX (1 + QMGR_WAKEUP_CONN_MAX + QMGR_CONCURRENCY_MAX)
 

@@ -5,8 +5,12 @@
  * carries one request at a time and stays open for the next, so one local
  * process serves many messages without a fork each. The event loop's
  * poll drives everything: a request is written at once (it fits in the
- * socket buffer) and its reply is read when the socket turns readable, so
- * a slow delivery never holds up the others.
+ * socket buffer), and whatever part of the reply has arrived is read
+ * without blocking into the connection's own buffer whenever the socket
+ * turns readable; the reply is applied once it is complete. So neither a
+ * slow delivery nor an agent that stalls halfway through its reply holds
+ * up the others; the request's ipc_timeout ends a reply that never
+ * completes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +24,15 @@
 #include "qmgr.h"
 
 #define QMGR_REASON_MAX 128
+#define QMGR_READ_CHUNK 16384		/* bytes of a reply read at one readable event */
+
+/* What one look at a connection's socket found. */
+enum qmgr_input {
+	QMGR_INPUT_NONE,		/* nothing new yet */
+	QMGR_INPUT_MORE,		/* bytes appended to the reply */
+	QMGR_INPUT_EOF,			/* the agent closed the connection */
+	QMGR_INPUT_ERROR,
+};
 
 typedef struct qmgr_conn {
 	qmgr_transport_t *tr;
@@ -27,6 +40,7 @@ typedef struct qmgr_conn {
 	int uses;			/* requests sent over this connection */
 	double idle_since;
 	qmgr_message_t *msg;		/* the request in flight, NULL when idle */
+	str_t reply;			/* its reply so far, at most IPC_WIRE_MAX bytes */
 	size_t *rcpts;			/* its recipients (indexes) */
 	size_t nrcpts;
 	qmgr_times_t times;
@@ -91,6 +105,7 @@ static void qmgr_conn_close(qmgr_conn_t *conn)
 {
 	stream_close(conn->st);
 	conn->st = NULL;
+	str_free(&conn->reply);
 }
 
 /* An idle connection, else a new one in a free slot; NULL when it fails. */
@@ -191,6 +206,7 @@ static void qmgr_request_end(qmgr_conn_t *conn)
 	qmgr_message_t *msg = conn->msg;
 
 	conn->msg = NULL;
+	str_reset(&conn->reply);
 	mem_free(conn->rcpts);
 	conn->rcpts = NULL;
 	conn->tr->busy--;
@@ -214,18 +230,58 @@ static void qmgr_conn_fail(qmgr_conn_t *conn, const char *dsn, const char *what)
 	qmgr_conn_close(conn);
 }
 
+/* One non-blocking read of what the agent has sent; never more than a
+ * whole message can take (a longer reply is malformed, and ipc_parse
+ * says so before the buffer is full). The stream only writes requests,
+ * so no reply byte waits in its buffer. */
+static enum qmgr_input qmgr_conn_input(qmgr_conn_t *conn)
+{
+	char chunk[QMGR_READ_CHUNK];
+	size_t room = IPC_WIRE_MAX - conn->reply.len;
+	ssize_t n = read(stream_fd(conn->st), chunk, room < sizeof(chunk) ? room : sizeof(chunk));
+
+	if (n > 0) {
+		str_append(&conn->reply, chunk, (size_t)n);
+		return QMGR_INPUT_MORE;
+	}
+	if (n == 0)
+		return QMGR_INPUT_EOF;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return QMGR_INPUT_NONE;
+	return QMGR_INPUT_ERROR;
+}
+
+/* The reply is complete: settle its recipients. Bytes after it mean the
+ * agent is out of step: the connection is not used again. */
+static void qmgr_conn_done(qmgr_conn_t *conn, const ipc_msg_t *reply, size_t used)
+{
+	qmgr_reply_apply(conn->msg, conn->rcpts, conn->nrcpts, reply, conn->tr->name,
+			 &conn->times);
+	if (conn->uses >= QMGR_CONN_USE_MAX || used < conn->reply.len)
+		qmgr_conn_close(conn);
+}
+
+/* The socket is readable: take what arrived; the request ends when its
+ * reply is complete, malformed, or cut off. */
 static void qmgr_conn_reply(qmgr_conn_t *conn)
 {
-	ipc_msg_t *reply = ipc_new();
-	int rc = ipc_read(conn->st, reply);
+	enum qmgr_input input = qmgr_conn_input(conn);
+	ipc_msg_t *reply;
+	size_t used = 0;
+	int rc = IPC_BAD;
 
+	if (input == QMGR_INPUT_NONE)
+		return;
+	reply = ipc_new();
+	if (input == QMGR_INPUT_MORE &&
+	    (rc = ipc_parse(conn->reply.data, conn->reply.len, reply, &used)) == IPC_INCOMPLETE) {
+		ipc_free(reply);
+		return;
+	}
 	conn->times.done = qmgr_now();
 	if (rc == 0) {
-		qmgr_reply_apply(conn->msg, conn->rcpts, conn->nrcpts, reply, conn->tr->name,
-				 &conn->times);
-		if (conn->uses >= QMGR_CONN_USE_MAX || stream_pending(conn->st) > 0)
-			qmgr_conn_close(conn);
-	} else if (rc == STREAM_EOF && conn->uses > 1) {
+		qmgr_conn_done(conn, reply, used);
+	} else if (input == QMGR_INPUT_EOF && conn->reply.len == 0 && conn->uses > 1) {
 		/* The agent closed a reused connection before reading the
 		 * request (it was reloading): send it again elsewhere. */
 		qmgr_conn_close(conn);

@@ -1,6 +1,9 @@
 /*
  * test_ipc: the daemon-to-daemon attribute format - round trips with
- * binary values, lookups, and every way a malformed message is refused.
+ * binary values, lookups, and every way a malformed message is refused,
+ * by the stream reader (ipc_read) and the buffer parser (ipc_parse):
+ * every proper prefix of a message is incomplete, never malformed, and a
+ * piece that is over its bound is malformed before the rest arrives.
  */
 #include <check.h>
 #include <signal.h>
@@ -323,6 +326,188 @@ START_TEST(test_value_terminator_required)
 }
 END_TEST
 
+/* ipc_parse on text; *used is set only on success. */
+static int test_parse_text(const char *text, ipc_msg_t *msg, size_t *used)
+{
+	return ipc_parse(text, strlen(text), msg, used);
+}
+
+START_TEST(test_parse_complete)
+{
+	ipc_msg_t *sent = test_sample();
+	ipc_msg_t *got = ipc_new();
+	str_t wire = STR_INIT;
+	size_t used = 0, len;
+
+	test_encode(sent, &wire);
+	ck_assert_int_eq(ipc_parse(wire.data, wire.len, got, &used), 0);
+	ck_assert_uint_eq(used, wire.len);
+	ck_assert_uint_eq(ipc_count(got), ipc_count(sent));
+	for (size_t i = 0; i < ipc_count(sent); i++) {
+		size_t want_len;
+		const char *want = ipc_value(sent, i, &want_len);
+
+		ck_assert_str_eq(ipc_name(got, i), ipc_name(sent, i));
+		ck_assert_mem_eq(ipc_value(got, i, &len), want, want_len + 1);
+		ck_assert_uint_eq(len, want_len);
+	}
+	str_free(&wire);
+	ipc_free(sent);
+	ipc_free(got);
+}
+END_TEST
+
+/* Every proper prefix, the empty one too, asks for more and leaves msg empty. */
+START_TEST(test_parse_every_truncation)
+{
+	ipc_msg_t *sent = test_sample();
+	ipc_msg_t *got = ipc_new();
+	str_t wire = STR_INIT;
+	size_t used = 12345;
+
+	test_encode(sent, &wire);
+	for (size_t cut = 0; cut < wire.len; cut++) {
+		ipc_add(got, "stale", "x");
+		ck_assert_msg(ipc_parse(wire.data, cut, got, &used) == IPC_INCOMPLETE,
+			      "cut at %zu", cut);
+		ck_assert_uint_eq(ipc_count(got), 0);
+	}
+	ck_assert_uint_eq(used, 12345);
+	str_free(&wire);
+	ipc_free(sent);
+	ipc_free(got);
+}
+END_TEST
+
+START_TEST(test_parse_back_to_back)
+{
+	const char *text = "P1 0\nP1 2\nstatus 1:0\nbody 3:a\nb\nP1";
+	ipc_msg_t *msg = ipc_new();
+	size_t used = 0, at;
+
+	ck_assert_int_eq(test_parse_text(text, msg, &used), 0);
+	ck_assert_uint_eq(used, 5);
+	ck_assert_uint_eq(ipc_count(msg), 0);
+	at = used;
+	ck_assert_int_eq(test_parse_text(text + at, msg, &used), 0);
+	ck_assert_uint_eq(used, strlen("P1 2\nstatus 1:0\nbody 3:a\nb\n"));
+	ck_assert_int_eq(ipc_get_int(msg, "status", -1), 0);
+	ck_assert_str_eq(ipc_get(msg, "body"), "a\nb");
+	at += used;
+	ck_assert_int_eq(test_parse_text(text + at, msg, &used), IPC_INCOMPLETE);
+	ipc_free(msg);
+}
+END_TEST
+
+/* Malformed input is refused alike by both readers. */
+START_TEST(test_parse_malformed)
+{
+	static const char *const bad[] = {
+		"P2 0\n", "P01 0\n", "Q1 0\n", "P1 -1\n", "P1 0 \n", "P1 0\r\n", "P1\n",
+		"P1 10001\n", "hello there\n", "P1 1\nSender 1:x\n", "P1 1\n 1:x\n",
+		"P1 1\nname1:x\n", "P1 1\nname  1:x\n", "P1 1\nname :x\n", "P1 1\nname 01:x\n",
+		"P1 1\nname 1:ab\n", "P1 1\nname 2:ab\r\n", "P1 2\nname 1:a\nna-me 1:b\n",
+	};
+	ipc_msg_t *msg = ipc_new();
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(test_parse_text(bad[i], msg, &used) == IPC_BAD, "parse %s", bad[i]);
+		ck_assert_msg(test_read_text(bad[i], msg) == IPC_BAD, "read %s", bad[i]);
+		ck_assert_uint_eq(ipc_count(msg), 0);
+	}
+	ipc_free(msg);
+}
+END_TEST
+
+/* A header, a "name LEN:" or a value over its bound is malformed as soon
+ * as the bound is passed, without waiting for the rest. */
+START_TEST(test_parse_piece_bounds)
+{
+	ipc_msg_t *msg = ipc_new();
+	str_t text = STR_INIT;
+	size_t used;
+
+	str_append_cstr(&text, "P1 ");
+	while (text.len < IPC_HEADER_MAX - 1)
+		str_putc(&text, '0');
+	ck_assert_int_eq(ipc_parse(text.data, text.len, msg, &used), IPC_INCOMPLETE);
+	str_putc(&text, '0');
+	ck_assert_int_eq(ipc_parse(text.data, text.len, msg, &used), IPC_BAD);
+	str_set(&text, "P1 1\n");
+	while (text.len < strlen("P1 1\n") + IPC_PREFIX_MAX - 1)
+		str_putc(&text, 'n');
+	ck_assert_int_eq(ipc_parse(text.data, text.len, msg, &used), IPC_INCOMPLETE);
+	str_putc(&text, 'n');
+	ck_assert_int_eq(ipc_parse(text.data, text.len, msg, &used), IPC_BAD);
+	str_reset(&text);
+	str_printf(&text, "P1 1\nbody %d:", IPC_VALUE_MAX);
+	ck_assert_int_eq(ipc_parse(text.data, text.len, msg, &used), IPC_INCOMPLETE);
+	str_reset(&text);
+	str_printf(&text, "P1 1\nbody %d:", IPC_VALUE_MAX + 1);
+	ck_assert_int_eq(ipc_parse(text.data, text.len, msg, &used), IPC_BAD);
+	str_free(&text);
+	ipc_free(msg);
+}
+END_TEST
+
+/* Values that together pass IPC_MSG_MAX: refused at the prefix of the one
+ * that does, before its bytes arrive. */
+START_TEST(test_parse_message_bound)
+{
+	const int full = IPC_MSG_MAX / IPC_VALUE_MAX;
+	ipc_msg_t *msg = ipc_new();
+	str_t wire = STR_INIT;
+	size_t used;
+
+	str_printf(&wire, "P1 %d\n", full + 1);
+	for (int i = 0; i < full; i++) {
+		str_printf(&wire, "part %d:", IPC_VALUE_MAX);
+		for (int j = 0; j < IPC_VALUE_MAX; j++)
+			str_putc(&wire, 'v');
+		str_putc(&wire, '\n');
+	}
+	str_append_cstr(&wire, "more 0:");
+	ck_assert_int_eq(ipc_parse(wire.data, wire.len, msg, &used), IPC_INCOMPLETE);
+	str_truncate(&wire, wire.len - strlen("more 0:"));
+	str_append_cstr(&wire, "more 1:");
+	ck_assert_int_eq(ipc_parse(wire.data, wire.len, msg, &used), IPC_BAD);
+	str_free(&wire);
+	ipc_free(msg);
+}
+END_TEST
+
+/* The biggest message the format allows fits in IPC_WIRE_MAX bytes, so a
+ * reader that buffers that much never refuses a valid one. */
+START_TEST(test_parse_wire_max)
+{
+	const int full = IPC_MSG_MAX / IPC_VALUE_MAX;
+	ipc_msg_t *msg = ipc_new();
+	str_t wire = STR_INIT;
+	char name[IPC_NAME_MAX + 1];
+	size_t used = 0;
+
+	memset(name, 'n', IPC_NAME_MAX);
+	name[IPC_NAME_MAX] = 0;
+	str_printf(&wire, "P1 %d\n", IPC_ATTR_MAX);
+	for (int i = 0; i < IPC_ATTR_MAX; i++) {
+		int len = i < full ? IPC_VALUE_MAX : 0;
+
+		str_printf(&wire, "%s %d:", name, len);
+		for (int j = 0; j < len; j++)
+			str_putc(&wire, 'v');
+		str_putc(&wire, '\n');
+	}
+	ck_assert_uint_le(wire.len, IPC_WIRE_MAX);
+	ck_assert_int_eq(ipc_parse(wire.data, wire.len - 1, msg, &used), IPC_INCOMPLETE);
+	ck_assert_int_eq(ipc_parse(wire.data, wire.len, msg, &used), 0);
+	ck_assert_uint_eq(used, wire.len);
+	ck_assert_uint_eq(ipc_count(msg), IPC_ATTR_MAX);
+	str_free(&wire);
+	ipc_free(msg);
+}
+END_TEST
+
 START_TEST(test_writer_refuses_bad_name)
 {
 	ipc_msg_t *msg = ipc_new();
@@ -337,6 +522,7 @@ Suite *suite_ipc(void)
 	Suite *suite = suite_create("ipc");
 	TCase *good = tcase_create("good");
 	TCase *bad = tcase_create("bad");
+	TCase *parse = tcase_create("parse");
 
 	tcase_add_test(good, test_round_trip);
 	tcase_add_test(good, test_two_messages_in_a_row);
@@ -351,7 +537,15 @@ Suite *suite_ipc(void)
 	tcase_add_test(bad, test_bad_names);
 	tcase_add_test(bad, test_value_terminator_required);
 	tcase_add_test_raise_signal(bad, test_writer_refuses_bad_name, SIGABRT);
+	tcase_add_test(parse, test_parse_complete);
+	tcase_add_test(parse, test_parse_every_truncation);
+	tcase_add_test(parse, test_parse_back_to_back);
+	tcase_add_test(parse, test_parse_malformed);
+	tcase_add_test(parse, test_parse_piece_bounds);
+	tcase_add_test(parse, test_parse_message_bound);
+	tcase_add_test(parse, test_parse_wire_max);
 	suite_add_tcase(suite, good);
 	suite_add_tcase(suite, bad);
+	suite_add_tcase(suite, parse);
 	return suite;
 }

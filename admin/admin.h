@@ -44,6 +44,9 @@ _Noreturn void admin_usage(const char *synopsis);
 /* Files. Owners apply only when uid != (uid_t)-1 (that is, when root). */
 #define ADMIN_NO_OWNER ((uid_t)-1)
 void admin_mkdir(const char *path, mode_t mode, uid_t uid, gid_t gid);
+/* Create path with that owner and mode only if it is missing; an existing
+ * directory keeps its owner and mode. */
+void admin_mkdir_missing(const char *path, mode_t mode, uid_t uid, gid_t gid);
 void admin_mkdir_parents(const char *path, mode_t mode);
 /* Create path (it must not exist), write text, fsync; fatal on error. */
 void admin_write_file(const char *path, const char *text, mode_t mode, uid_t uid, gid_t gid);

@@ -36,6 +36,14 @@ void admin_mkdir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 	close(fd);
 }
 
+void admin_mkdir_missing(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	if (mkdir(path, mode) == 0)
+		admin_mkdir(path, mode, uid, gid);
+	else if (errno != EEXIST)
+		admin_fatal("create directory %s: %s", path, strerror(errno));
+}
+
 /* Like "mkdir -p": existing directories keep their owner and mode. */
 void admin_mkdir_parents(const char *path, mode_t mode)
 {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin_user.h"
@@ -24,6 +25,7 @@
 #include "dict.h"
 
 #define ADMIN_VUSER_MAILDIR_MODE 0700
+#define ADMIN_VUSER_PARENT_MODE 0711	/* a domain directory: others pass through, not list */
 #define ADMIN_VUSER_NFTW_FDS 16		/* directory descriptors nftw may hold open */
 
 static const char *const admin_vuser_subdirs[] = { "cur", "new", "tmp", NULL };
@@ -110,18 +112,28 @@ void admin_vuser_maildir_create(admin_vuser_t *user)
 	str_t path = STR_INIT;
 	str_t sub = STR_INIT;
 	size_t base_len = strlen(conf_str("virtual_mailbox_base"));
+	struct stat base;
 	uid_t uid;
 	gid_t gid;
 
 	admin_vuser_owner(user, &uid, &gid);
+	if (stat(conf_str("virtual_mailbox_base"), &base) != 0)
+		admin_fatal("virtual_mailbox_base %s: %s", conf_str("virtual_mailbox_base"),
+			    strerror(errno));
 	admin_vuser_maildir_path(str_cstr(&user->mailbox), &path);
-	/* each directory below the base, then the Maildir's own three */
+	/* Each directory below the base: those above the Maildir (a domain,
+	 * shared with other users) only when missing and owned like the base,
+	 * so no user's add takes one over; the Maildir, then its own three. */
 	for (size_t i = base_len + 1; i <= path.len; i++) {
 		if (i < path.len && path.data[i] != '/')
 			continue;
 		str_set(&sub, path.data);
 		str_truncate(&sub, i);
-		admin_mkdir(str_cstr(&sub), ADMIN_VUSER_MAILDIR_MODE, uid, gid);
+		if (i < path.len)
+			admin_mkdir_missing(str_cstr(&sub), ADMIN_VUSER_PARENT_MODE,
+					    base.st_uid, base.st_gid);
+		else
+			admin_mkdir(str_cstr(&sub), ADMIN_VUSER_MAILDIR_MODE, uid, gid);
 	}
 	for (const char *const *d = admin_vuser_subdirs; *d; d++) {
 		str_reset(&sub);

@@ -66,11 +66,13 @@ static int maildir_quota_parse(const char *text, long long *total)
 		(void)strtoll(line, &end, 10);	/* the message count */
 		if (end == line)
 			return -1;
-		*total += bytes;
+		if (__builtin_add_overflow(*total, bytes, total))
+			return -1;
 		while (*end == ' ' || *end == '\n')
 			end++;
 	}
-	return 0;
+	/* lines may be negative (removals); a negative sum is damage */
+	return *total < 0 ? -1 : 0;
 }
 
 /* The size maildirsize gives: 0, 1 when it must be recomputed, -1 errno. */

@@ -91,8 +91,11 @@ int local_read_targets(local_expand_t *ex, const char *path, uid_t uid, gid_t gi
 /* local_forward.c: write the collected addresses into a new queue file. */
 void local_forward_flush(local_expand_t *ex);
 
-/* local_privs.c: take uid/gid as effective ids (only when local is root);
- * 0, or -1 with errno; local_privs_leave goes back to root. */
+/* local_privs.c: may local act for uid? Always when root; otherwise only
+ * for the instance's own user. */
+int local_privs_may_act_as(const local_ctx_t *ctx, uid_t uid);
+/* Take uid/gid as effective ids (only when local is root); 0, or -1 with
+ * errno (EPERM: not allowed to act for uid); local_privs_leave goes back. */
 int local_privs_enter(const local_ctx_t *ctx, uid_t uid, gid_t gid);
 void local_privs_leave(const local_ctx_t *ctx);
 /* default_privs's uid and gid (what root-owned aliases run as); 0, or -1 (logged). */

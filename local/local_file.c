@@ -167,6 +167,11 @@ void local_file_deliver(const local_ctx_t *ctx, const local_msg_t *msg, const ch
 		local_status_set(st, "4.3.5", "mail system configuration error");
 		return;
 	}
+	if (!local_privs_may_act_as(ctx, uid)) {
+		local_status_set(st, "4.3.0", "cannot write a file as uid %ld: "
+				 "the mail system does not run as root", (long)uid);
+		return;
+	}
 	if (*path != '/') {
 		local_status_set(st, "5.3.5", "mail system configuration error: "
 				 "file name is not absolute: %s", path);

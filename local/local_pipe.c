@@ -129,6 +129,11 @@ static int local_pipe_ids(const local_ctx_t *ctx, local_pipe_run_t *run, local_s
 	struct passwd *pw;
 
 	run->switch_ids = ctx->am_root;
+	if (!local_privs_may_act_as(ctx, run->uid)) {
+		local_status_set(st, "4.3.0", "cannot run a command as uid %ld: "
+				 "the mail system does not run as root", (long)run->uid);
+		return -1;
+	}
 	if (!ctx->am_root)
 		return 0;
 	if (run->uid == 0 && local_pipe_default_privs(&run->uid, &run->gid) < 0) {

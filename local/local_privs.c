@@ -2,7 +2,9 @@
  * local_privs: effective ids for the parts of a delivery that act for
  * someone (reading a .forward or :include: file as its user, writing a
  * forwarded queue file as mail_owner). Only a root local switches; a
- * local that runs as the instance's user already is everyone it can be.
+ * local that runs as the instance's user acts for that user alone, and
+ * refuses to run or write anything for another (whose .forward it may
+ * read, but must not obey with the instance user's rights).
  */
 #include <errno.h>
 #include <grp.h>
@@ -14,10 +16,19 @@
 #include "local_expand.h"
 #include "log.h"
 
+int local_privs_may_act_as(const local_ctx_t *ctx, uid_t uid)
+{
+	return ctx->am_root || uid == ctx->self_uid;
+}
+
 int local_privs_enter(const local_ctx_t *ctx, uid_t uid, gid_t gid)
 {
 	int err;
 
+	if (!local_privs_may_act_as(ctx, uid)) {
+		errno = EPERM;
+		return -1;
+	}
 	if (!ctx->am_root)
 		return 0;
 	if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0) {

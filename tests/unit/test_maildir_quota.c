@@ -118,6 +118,28 @@ START_TEST(test_damaged_sizefile_is_recomputed)
 }
 END_TEST
 
+/* Sums that overflow or go below zero are damage: recomputed, never believed. */
+START_TEST(test_absurd_sizefile_is_recomputed)
+{
+	static const char *const bad[] = {
+		"1000S\n9223372036854775807 1\n9223372036854775807 1\n",
+		"1000S\n-100000 -1\n",
+	};
+	char path[256];
+	FILE *f;
+
+	test_file("new/1.a.host,S=900", 1);
+	snprintf(path, sizeof(path), "%s/md/%s", test_base, MAILDIR_QUOTA_FILE);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		fputs(bad[i], f);
+		fclose(f);
+		/* 900 really used: 101 more does not fit */
+		ck_assert_int_eq(maildir_quota_check(test_base_fd, "md/", 1000, 101), 1);
+	}
+}
+END_TEST
+
 START_TEST(test_missing_maildir_is_empty)
 {
 	ck_assert_int_eq(maildir_quota_check(test_base_fd, "none/", 1000, 1000), 0);
@@ -136,6 +158,7 @@ Suite *suite_maildir_quota(void)
 	tcase_add_test(tc, test_sizes_from_names_and_files);
 	tcase_add_test(tc, test_sizefile_is_used_and_grows);
 	tcase_add_test(tc, test_damaged_sizefile_is_recomputed);
+	tcase_add_test(tc, test_absurd_sizefile_is_recomputed);
 	tcase_add_test(tc, test_missing_maildir_is_empty);
 	suite_add_tcase(s, tc);
 	return s;

@@ -41,6 +41,7 @@
 #include "mbox.h"
 #include "mem.h"
 
+#define LOCAL_PIPE_REAP_POLL_MS 10	/* reaping without a pidfd */
 #define LOCAL_PIPE_OUTPUT_MAX 512	/* command output kept for the reason */
 #define LOCAL_PIPE_CHUNK 65536		/* bytes of the message per write */
 #define LOCAL_PIPE_GROUPS_MAX 64	/* supplementary groups of the user */
@@ -312,6 +313,20 @@ static int local_pipe_talk(local_pipe_io_t *io, const struct timespec *deadline)
 	return 0;
 }
 
+/* Without a pidfd (out of descriptors): look every LOCAL_PIPE_REAP_POLL_MS. */
+static int local_pipe_wait_polling(pid_t pid, const struct timespec *deadline, int *status)
+{
+	struct timespec step = { 0, LOCAL_PIPE_REAP_POLL_MS * 1000000L };
+	pid_t got;
+
+	while ((got = waitpid(pid, status, WNOHANG)) == 0 || (got < 0 && errno == EINTR)) {
+		if (local_pipe_ms_left(deadline) <= 0)
+			return -1;
+		nanosleep(&step, NULL);
+	}
+	return got == pid ? 0 : -1;
+}
+
 /* Wait for the child until the deadline; 0 with its status, -1 timed out. */
 static int local_pipe_wait(pid_t pid, const struct timespec *deadline, int *status)
 {
@@ -321,7 +336,7 @@ static int local_pipe_wait(pid_t pid, const struct timespec *deadline, int *stat
 	int rc = 0;
 
 	if (fd < 0)
-		log_fatal("pidfd_open: %m");
+		return local_pipe_wait_polling(pid, deadline, status);
 	while ((left = local_pipe_ms_left(deadline)) > 0 &&
 	       (rc = poll(&pfd, 1, (int)(left < INT_MAX ? left : INT_MAX))) < 0 &&
 	       errno == EINTR)
@@ -432,8 +447,17 @@ static void local_pipe_spawn(const local_pipe_run_t *run, const local_msg_t *msg
 	int in[2], out[2], status = 0, timed_out;
 	pid_t pid;
 
-	if (local_pipe_open(in, out) < 0 || (pid = fork()) < 0) {
+	if (local_pipe_open(in, out) < 0) {
 		local_status_set(st, "4.3.0", "cannot run command: %s", strerror(errno));
+		mem_free(io);
+		return;
+	}
+	if ((pid = fork()) < 0) {
+		local_status_set(st, "4.3.0", "cannot run command: %s", strerror(errno));
+		local_pipe_close(&in[0]);
+		local_pipe_close(&in[1]);
+		local_pipe_close(&out[0]);
+		local_pipe_close(&out[1]);
 		mem_free(io);
 		return;
 	}

@@ -7,6 +7,9 @@
 #include "admin_init.h"
 #include "dict.h"
 
+#define ADMIN_PORT_SMTPS 465		/* implicit TLS, RFC 8314 */
+#define ADMIN_PORT_SUBMISSION 587	/* RFC 6409 */
+
 static void admin_initconf_paths(const admin_instance_t *inst, str_t *t)
 {
 	str_printf(t, "# Pochta main.cf for the instance in %s, written by \"pochta init\".\n"
@@ -68,14 +71,19 @@ static void admin_initconf_tls(const admin_instance_t *inst, str_t *t)
 	str_printf(t, "# The self-signed certificate made by init (CN and SAN localhost);\n"
 		   "# replace both files to use a real one.\n"
 		   "smtpd_tls_cert_file = %s/etc/tls/cert.pem\n"
-		   "smtpd_tls_key_file = %s/etc/tls/key.pem\n", inst->dir, inst->dir);
+		   "smtpd_tls_key_file = %s/etc/tls/key.pem\n\n", inst->dir, inst->dir);
+	str_append_cstr(t, "# Offer STARTTLS on port 25; clients may still send in the clear.\n"
+			"# Submission requires it and smtps starts with TLS (master.cf).\n"
+			"smtpd_tls_security_level = may\n\n"
+			"# Log the protocol and cipher of every TLS session.\n"
+			"smtpd_tls_loglevel = 1\n");
 }
 
 static void admin_initconf_auth(str_t *t)
 {
 	str_append_cstr(t, "\n# SMTP AUTH against etc/sasldb2 (\"pochta user\" manages it). The\n"
 			"# sandbox listens on loopback only, so it allows plaintext AUTH\n"
-			"# without TLS; revisit smtpd_tls_auth_only when STARTTLS lands.\n"
+			"# also without TLS; a real server keeps smtpd_tls_auth_only = yes.\n"
 			"smtpd_sasl_auth_enable = yes\n"
 			"smtpd_tls_auth_only = no\n");
 }
@@ -99,11 +107,19 @@ void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
 		   "#                 (yes)   (yes)   (no)    (never) (100)\n"
 		   "# ==========================================================================\n"
 		   "# SMTP on port %ld (%ld + 25), on the addresses in inet_interfaces.\n"
-		   "# Submission (+587), smtps (+465), POP3 (+110, +995) and IMAP (+143,\n"
-		   "# +993) are added here when those services exist.\n",
+		   "# POP3 (+110, +995) and IMAP (+143, +993) are added here when those\n"
+		   "# services exist.\n",
 		   inst->dir, inst->port_offset + ADMIN_PORT_SMTP, inst->port_offset);
 	str_printf(text, "%-9ld   inet  n       -       n       -       -       smtpd\n",
 		   inst->port_offset + ADMIN_PORT_SMTP);
+	str_printf(text, "# smtps (RFC 8314): TLS from the first byte, then AUTH.\n"
+		   "%-9ld   inet  n       -       n       -       -       smtpd\n"
+		   "    -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes\n",
+		   inst->port_offset + ADMIN_PORT_SMTPS);
+	str_printf(text, "# Submission (RFC 6409): STARTTLS before anything else, then AUTH.\n"
+		   "%-9ld   inet  n       -       n       -       -       smtpd\n"
+		   "    -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes\n",
+		   inst->port_offset + ADMIN_PORT_SUBMISSION);
 	str_append_cstr(text,
 			"# The queue manager: one resident process, woken by smtpd, and on its\n"
 			"# own every 300 seconds.\n"

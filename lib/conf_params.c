@@ -48,8 +48,19 @@ const conf_param_t conf_params[] = {
 	{ "message_size_limit", CONF_INT, "10240000", 0, NOLIMIT, 0 },
 	{ "line_length_limit", CONF_INT, "2048", 512, 1 << 20, 0 },
 	{ "header_size_limit", CONF_INT, "102400", 1024, NOLIMIT, 0 },
+
+	/* TLS in smtpd: STARTTLS (RFC 3207) and, with wrappermode, implicit
+	 * TLS (RFC 8314). Postfix's names and defaults: an empty security
+	 * level means none. smtpd_tls_protocols takes ">=TLSv1.2" or
+	 * ">=TLSv1.3"; TLS 1.2 ciphers are fixed (ECDHE with AES-GCM or
+	 * ChaCha20-Poly1305). smtpd_tls_loglevel 1 logs each TLS session. */
+	{ "smtpd_tls_security_level", CONF_STR, "", 0, 0, 0 },
 	{ "smtpd_tls_cert_file", CONF_STR, "", 0, 0, 0 },
 	{ "smtpd_tls_key_file", CONF_STR, "", 0, 0, 0 },
+	{ "smtpd_tls_wrappermode", CONF_BOOL, "no", 0, 0, 0 },
+	{ "smtpd_starttls_timeout", CONF_TIME, "300s", 1, NOLIMIT, 's' },
+	{ "smtpd_tls_protocols", CONF_STR, ">=TLSv1.2", 0, 0, 0 },
+	{ "smtpd_tls_loglevel", CONF_INT, "0", 0, 4, 0 },
 
 	/* queue and scheduling */
 	{ "queue_run_delay", CONF_TIME, "300s", 1, NOLIMIT, 's' },
@@ -83,6 +94,10 @@ const conf_param_t conf_params[] = {
 	{ "smtpd_sasl_security_options", CONF_STR, "noanonymous", 0, 0, 0 },
 	{ "smtpd_sasl_response_limit", CONF_INT, "12288", 1, NOLIMIT, 0 },
 	{ "smtpd_sasl_service", CONF_STR, "smtp", 0, 0, 0 },
+	/* Pochta's own: the mechanisms libsasl2 may offer (its mech_list;
+	 * empty: every installed plugin). Not SCRAM by default: Cyrus SCRAM
+	 * answers an unknown user at once, which tells who exists. */
+	{ "smtpd_sasl_mechanism_list", CONF_STR, "PLAIN LOGIN CRAM-MD5", 0, 0, 0 },
 
 	/* address classes and rewriting: the domain lists that decide a
 	 * recipient's class, the recipient check for local domains, and the

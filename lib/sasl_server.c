@@ -22,6 +22,7 @@ struct sasl_server {
 };
 
 static char *sasl_server_dbpath;
+static char *sasl_server_mechlist;
 
 static int sasl_server_getopt(void *context, const char *plugin, const char *option,
 			      const char **result, unsigned *len)
@@ -34,6 +35,8 @@ static int sasl_server_getopt(void *context, const char *plugin, const char *opt
 		*result = "auxprop";
 	else if (strcmp(option, "auxprop_plugin") == 0)
 		*result = "sasldb";
+	else if (strcmp(option, "mech_list") == 0 && *sasl_server_mechlist)
+		*result = sasl_server_mechlist;
 	else
 		return SASL_FAIL;
 	if (len)
@@ -61,14 +64,16 @@ static void sasl_server_shutdown(void)
 {
 	sasl_server_done();
 	mem_free(sasl_server_dbpath);
-	sasl_server_dbpath = NULL;
+	mem_free(sasl_server_mechlist);
+	sasl_server_dbpath = sasl_server_mechlist = NULL;
 }
 
-void sasl_server_setup(const char *sasldb_path)
+void sasl_server_setup(const char *sasldb_path, const char *mech_list)
 {
 	int rc;
 
 	sasl_server_dbpath = mem_strdup(sasldb_path);
+	sasl_server_mechlist = mem_strdup(mech_list);
 	rc = sasl_server_init(sasl_server_callbacks, SASL_SERVER_APP);
 	if (rc != SASL_OK)
 		log_fatal("SASL per-process initialization failed: %s",

@@ -3,7 +3,7 @@
  * POP3 and IMAP) through Cyrus SASL (libsasl2), against the sasldb file
  * that "pochta user" writes.
  *
- * Once per process: sasl_server_setup(sasldb_path). It loads the
+ * Once per process: sasl_server_setup(sasldb_path, mech_list). It loads the
  * mechanism plugins, which are world-readable, so a daemon calls it after
  * dropping privileges. The library is told where the database is and to
  * check passwords against it ("auxprop" with the "sasldb" plugin) through
@@ -44,8 +44,9 @@ enum sasl_server_status {
 
 typedef struct sasl_server sasl_server_t;
 
-/* Initialize libsasl2 for this process; fatal (logged) on failure. */
-void sasl_server_setup(const char *sasldb_path);
+/* Initialize libsasl2 for this process; mech_list limits the mechanisms
+ * ("" for every installed one); fatal (logged) on failure. */
+void sasl_server_setup(const char *sasldb_path, const char *mech_list);
 /* "noanonymous, noplaintext" into flags; -1 with the bad word in bad. */
 int sasl_server_parse_options(const char *text, int *flags, str_t *bad);
 

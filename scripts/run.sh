@@ -28,7 +28,10 @@ fi
 
 cat <<INFO
 Pochta sandbox instance in $inst
-  SMTP:         127.0.0.1:$smtp_port
+  SMTP:         127.0.0.1:$smtp_port (STARTTLS offered)
+  submission:   127.0.0.1:$((smtp_port - 25 + 587)) (STARTTLS required, AUTH offered)
+  smtps:        127.0.0.1:$((smtp_port - 25 + 465)) (implicit TLS)
+  certificate:  $inst/etc/tls/cert.pem
   demo address: demo@localhost
   password:     $(cat "$inst/etc/demo.password")
 

@@ -2,13 +2,15 @@
  * smtpd: the SMTP server. master starts it with a listening socket; it
  * serves one client at a time:
  *
- *   connect -> "220 banner" -> commands until QUIT, EOF, timeout or too
- *   many errors -> "disconnect from name[addr] ehlo=1 mail=1 ..."
+ *   connect -> [TLS handshake: smtpd_tls_wrappermode] -> "220 banner" ->
+ *   commands until QUIT, EOF, timeout or too many errors ->
+ *   "disconnect from name[addr] ehlo=1 mail=1 ..."
  *
- * Lookup tables are opened while still privileged (resolve_init,
- * rewrite_init); after the privilege drop the configuration is read once
- * and the SASL library starts (sasl_server_setup); each session lives in
- * its own smtpd_session_t.
+ * Lookup tables and the TLS certificate and key files are opened while
+ * still privileged (resolve_init, rewrite_init, smtpd_tls_init); after the
+ * privilege drop the configuration is read once, the TLS context is made
+ * (smtpd_tls_setup) and the SASL library starts (sasl_server_setup);
+ * each session lives in its own smtpd_session_t.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +29,7 @@ static void smtpd_pre_drop(void)
 	if (resolve_init(&err) < 0 || rewrite_init(&err) < 0)
 		log_fatal("cannot open lookup tables: %s", str_cstr(&err));
 	str_free(&err);
+	smtpd_tls_init();
 }
 
 /* libsasl2's plugins are world-readable and sasldb is opened per lookup,
@@ -34,8 +37,9 @@ static void smtpd_pre_drop(void)
 static void smtpd_post_drop(void)
 {
 	smtpd_conf_load();
+	smtpd_tls_setup();
 	if (smtpd_conf.sasl_auth_enable)
-		sasl_server_setup(conf_str("sasldb_path"));
+		sasl_server_setup(conf_str("sasldb_path"), conf_str("smtpd_sasl_mechanism_list"));
 }
 
 int smtpd_read_line(smtpd_session_t *s, str_t *line, size_t limit, int *too_long)
@@ -82,6 +86,7 @@ static void smtpd_session_free(smtpd_session_t *s)
 {
 	smtpd_trans_reset(s);
 	smtpd_auth_free(s);
+	smtpd_tls_free(s);
 	smtp_cmd_free(&s->cmd);
 	str_free(&s->line);
 	str_free(&s->helo);
@@ -97,7 +102,10 @@ static void smtpd_serve(stream_t *client)
 	smtpd_peer_lookup(stream_fd(client), &s.peer);
 	stream_set_timeout(client, (int)smtpd_conf.timeout);
 	log_info("connect from %s", s.peer.namaddr);
-	smtpd_reply(&s, "220 %s", smtpd_conf.banner);
+	if (smtpd_conf.tls_wrappermode && smtpd_tls_handshake(&s) < 0)
+		s.done = 1;
+	else
+		smtpd_reply(&s, "220 %s", smtpd_conf.banner);
 	while (!s.done) {
 		int status;
 

@@ -18,6 +18,7 @@
 #include "smtp_cmd.h"
 #include "str.h"
 #include "stream.h"
+#include "tls.h"
 
 #define SMTPD_ADDR_MAX INET6_ADDRSTRLEN		/* printed client address */
 #define SMTPD_NAMADDR_MAX (NI_MAXHOST + SMTPD_ADDR_MAX + 3)	/* "name[addr]" */
@@ -56,6 +57,12 @@ typedef struct smtpd_conf {
 	int sasl_security;		/* smtpd_sasl_security_options as SASL_SERVER_ flags */
 	long sasl_response_limit;	/* bytes of one AUTH response */
 	const char *sasl_service;	/* smtpd_sasl_service */
+	/* TLS, set up before the privilege drop (smtpd_tls_init) */
+	int tls_level;			/* smtpd_tls_security_level: enum tls_level */
+	int tls_wrappermode;		/* smtpd_tls_wrappermode: TLS from the start */
+	long starttls_timeout;		/* smtpd_starttls_timeout: one handshake */
+	long tls_loglevel;		/* smtpd_tls_loglevel: 1 logs each TLS session */
+	tls_server_t *tls;		/* NULL when TLS is off or failed to load */
 } smtpd_conf_t;
 
 extern smtpd_conf_t smtpd_conf;
@@ -75,7 +82,7 @@ typedef struct smtpd_count {
 	unsigned total;
 } smtpd_count_t;
 
-#define SMTPD_VERB_COUNT 11		/* entries in smtpd_verbs[] */
+#define SMTPD_VERB_COUNT 12		/* entries in smtpd_verbs[] */
 #define SMTPD_COUNT_UNKNOWN SMTPD_VERB_COUNT	/* index for unrecognized commands */
 
 typedef struct smtpd_session {
@@ -85,6 +92,7 @@ typedef struct smtpd_session {
 	smtp_cmd_t cmd;
 	str_t helo;			/* "" before HELO/EHLO */
 	int esmtp;			/* EHLO was used */
+	tls_conn_t *tls;		/* non-NULL once TLS is on */
 	/* SMTP AUTH: the libsasl2 connection, and who authenticated how */
 	sasl_server_t *sasl;		/* NULL until needed, and after a failure */
 	str_t sasl_username;		/* "" until AUTH succeeded */
@@ -105,11 +113,13 @@ typedef struct smtpd_session {
 	smtpd_count_t counts[SMTPD_VERB_COUNT + 1];
 } smtpd_session_t;
 
-/* A command: its verb, handler, and whether it is "junk" (NOOP, RSET, VRFY). */
+/* A command: its verb, handler, whether it is "junk" (NOOP, RSET, VRFY),
+ * and whether it is allowed before STARTTLS where TLS is required. */
 typedef struct smtpd_verb {
 	const char *name;
 	void (*handler)(smtpd_session_t *s, const char *arg);
 	int junk;
+	int pre_tls;
 } smtpd_verb_t;
 
 extern const smtpd_verb_t smtpd_verbs[SMTPD_VERB_COUNT];
@@ -152,8 +162,19 @@ int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *finals, s
 /* smtpd_data.c */
 void smtpd_cmd_data(smtpd_session_t *s, const char *arg);
 
+/* smtpd_tls.c */
+void smtpd_tls_init(void);			/* before the privilege drop */
+void smtpd_tls_setup(void);			/* after it */
+void smtpd_tls_ehlo(const smtpd_session_t *s, str_t *line);	/* "250-STARTTLS\r\n" if offered */
+int smtpd_tls_required(const smtpd_session_t *s);	/* encrypt, and TLS not on yet */
+/* The server handshake (STARTTLS, or wrappermode before the greeting);
+ * 0, or -1 after logging why: the session must end. */
+int smtpd_tls_handshake(smtpd_session_t *s);
+void smtpd_cmd_starttls(smtpd_session_t *s, const char *arg);
+void smtpd_tls_free(smtpd_session_t *s);
+
 /* smtpd_auth.c */
-int smtpd_auth_offered(void);
+int smtpd_auth_offered(const smtpd_session_t *s);
 void smtpd_auth_ehlo(smtpd_session_t *s, str_t *line);	/* appends "250-AUTH ...\r\n" if offered */
 void smtpd_cmd_auth(smtpd_session_t *s, const char *arg);
 /* MAIL FROM's AUTH= value; 0, or -1 after a reply. */
@@ -161,6 +182,8 @@ int smtpd_auth_mail_param(smtpd_session_t *s, const char *value);
 void smtpd_auth_free(smtpd_session_t *s);
 
 /* smtpd_log.c */
+/* "SMTP", "ESMTP", and RFC 3848's "ESMTPS", "ESMTPA", "ESMTPSA" for Received */
+const char *smtpd_log_protocol(const smtpd_session_t *s);
 void smtpd_log_reject(smtpd_session_t *s, const char *what, const char *reply, const char *rcpt);
 void smtpd_log_lost(smtpd_session_t *s, int status);
 void smtpd_log_disconnect(smtpd_session_t *s);

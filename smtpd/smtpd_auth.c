@@ -9,10 +9,10 @@
  *    | 535 5.7.8 Error: authentication failed: authentication failure
  *
  * AUTH is offered when smtpd_sasl_auth_enable = yes and the session may
- * carry passwords: under TLS, or anywhere with smtpd_tls_auth_only = no.
- * TLS does not exist yet, so with smtpd_tls_auth_only = yes it is never
- * offered. A failed exchange gets the same reply whether or not the user
- * exists, after smtpd_error_sleep_time; the next AUTH starts on a fresh
+ * carry passwords: under TLS, or anywhere with smtpd_tls_auth_only = no
+ * (except where smtpd_tls_security_level = encrypt demands TLS first).
+ * A failed exchange gets the same reply whether or not the user exists,
+ * after smtpd_error_sleep_time; the next AUTH starts on a fresh
  * libsasl2 connection. A client that authenticated may relay
  * (smtpd_check.c), and its MAIL FROM may carry AUTH=<mailbox>, which is
  * kept (as sasl_sender) only for an authenticated client (RFC 4954 5).
@@ -29,10 +29,10 @@
 
 #define SMTPD_AUTH_CRLF 2		/* the line end after a response */
 
-int smtpd_auth_offered(void)
+int smtpd_auth_offered(const smtpd_session_t *s)
 {
-	/* no TLS yet: smtpd_tls_auth_only = yes means never */
-	return smtpd_conf.sasl_auth_enable && !smtpd_conf.tls_auth_only;
+	return smtpd_conf.sasl_auth_enable
+	    && (s->tls != NULL || (!smtpd_conf.tls_auth_only && !smtpd_tls_required(s)));
 }
 
 /* The libsasl2 connection for the next exchange; NULL (logged) on error. */
@@ -54,7 +54,7 @@ void smtpd_auth_ehlo(smtpd_session_t *s, str_t *line)
 {
 	str_t mechs = STR_INIT;
 
-	if (smtpd_auth_offered() && smtpd_auth_conn(s) != NULL) {
+	if (smtpd_auth_offered(s) && smtpd_auth_conn(s) != NULL) {
 		if (sasl_server_mechs(s->sasl, &mechs) < 0)
 			log_warning("%s: cannot list the SASL mechanisms", s->peer.namaddr);
 		else if (mechs.len > 0)
@@ -152,7 +152,7 @@ static void smtpd_auth_failure(smtpd_session_t *s, const char *mech, int status,
 /* May this session start an exchange now? Replies when it may not. */
 static int smtpd_auth_allowed(smtpd_session_t *s)
 {
-	if (!smtpd_auth_offered())
+	if (!smtpd_auth_offered(s))
 		smtpd_reply(s, "503 5.5.1 Error: authentication not enabled");
 	else if (s->qw != NULL)
 		smtpd_reply(s, "503 5.5.1 Error: MAIL transaction in progress");
@@ -236,7 +236,7 @@ int smtpd_auth_mail_param(smtpd_session_t *s, const char *value)
 	str_t mailbox = STR_INIT;
 	int status = -1;
 
-	if (!smtpd_auth_offered())
+	if (!smtpd_auth_offered(s))
 		smtpd_reply(s, "503 5.7.4 Error: authentication disabled");
 	else if (value == NULL || xtext_decode(value, &mailbox) < 0 || !smtpd_auth_mailbox(mailbox.data))
 		smtpd_reply(s, "501 5.5.4 Bad AUTH parameter syntax");

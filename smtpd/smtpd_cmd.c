@@ -1,7 +1,9 @@
 /*
  * smtpd_cmd: the command table, dispatch, and the commands outside the
  * mail transaction (HELO, EHLO, RSET, NOOP, VRFY, HELP, QUIT). MAIL and
- * RCPT are in smtpd_mail.c, DATA in smtpd_data.c, AUTH in smtpd_auth.c.
+ * RCPT are in smtpd_mail.c, DATA in smtpd_data.c, AUTH in smtpd_auth.c,
+ * STARTTLS in smtpd_tls.c. Where smtpd_tls_security_level = encrypt, only
+ * the pre_tls commands run before STARTTLS; the others get 530.
  *
  * Dispatch counts each command for the "disconnect from" summary, counts
  * junk commands and client errors, and ends the session with 421 once
@@ -23,17 +25,18 @@ static void smtpd_cmd_quit(smtpd_session_t *s, const char *arg);
 
 /* In the order of the "disconnect from" summary. */
 const smtpd_verb_t smtpd_verbs[SMTPD_VERB_COUNT] = {
-	{ "HELO", smtpd_cmd_helo, 0 },
-	{ "EHLO", smtpd_cmd_ehlo, 0 },
-	{ "AUTH", smtpd_cmd_auth, 0 },
-	{ "MAIL", smtpd_cmd_mail, 0 },
-	{ "RCPT", smtpd_cmd_rcpt, 0 },
-	{ "DATA", smtpd_cmd_data, 0 },
-	{ "RSET", smtpd_cmd_rset, 1 },
-	{ "NOOP", smtpd_cmd_noop, 1 },
-	{ "VRFY", smtpd_cmd_vrfy, 1 },
-	{ "HELP", smtpd_cmd_help, 0 },
-	{ "QUIT", smtpd_cmd_quit, 0 },
+	{ "HELO", smtpd_cmd_helo, 0, 1 },
+	{ "EHLO", smtpd_cmd_ehlo, 0, 1 },
+	{ "STARTTLS", smtpd_cmd_starttls, 0, 1 },
+	{ "AUTH", smtpd_cmd_auth, 0, 0 },
+	{ "MAIL", smtpd_cmd_mail, 0, 0 },
+	{ "RCPT", smtpd_cmd_rcpt, 0, 0 },
+	{ "DATA", smtpd_cmd_data, 0, 0 },
+	{ "RSET", smtpd_cmd_rset, 1, 1 },
+	{ "NOOP", smtpd_cmd_noop, 1, 1 },
+	{ "VRFY", smtpd_cmd_vrfy, 1, 0 },
+	{ "HELP", smtpd_cmd_help, 0, 0 },
+	{ "QUIT", smtpd_cmd_quit, 0, 1 },
 };
 
 /* HELO and EHLO: remember the name; like RSET, they end any transaction
@@ -60,19 +63,20 @@ static void smtpd_cmd_helo(smtpd_session_t *s, const char *arg)
 static void smtpd_cmd_ehlo(smtpd_session_t *s, const char *arg)
 {
 	char size[32] = "";
-	str_t auth = STR_INIT;
+	str_t ext = STR_INIT;
 
 	if (smtpd_cmd_greet(s, arg, "EHLO") < 0)
 		return;
 	s->esmtp = 1;
 	if (smtpd_conf.message_size_limit > 0)
 		snprintf(size, sizeof(size), " %ld", smtpd_conf.message_size_limit);
-	smtpd_auth_ehlo(s, &auth);
+	smtpd_tls_ehlo(s, &ext);
+	smtpd_auth_ehlo(s, &ext);
 	smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE%s\r\n%s%s"
 		    "250-ENHANCEDSTATUSCODES\r\n250 8BITMIME",
 		    smtpd_conf.myhostname, size, smtpd_conf.disable_vrfy ? "" : "250-VRFY\r\n",
-		    str_cstr(&auth));
-	str_free(&auth);
+		    str_cstr(&ext));
+	str_free(&ext);
 }
 
 static void smtpd_cmd_rset(smtpd_session_t *s, const char *arg)
@@ -105,7 +109,7 @@ static void smtpd_cmd_vrfy(smtpd_session_t *s, const char *arg)
 static void smtpd_cmd_help(smtpd_session_t *s, const char *arg)
 {
 	(void)arg;
-	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
 }
 
 static void smtpd_cmd_quit(smtpd_session_t *s, const char *arg)
@@ -153,6 +157,10 @@ static void smtpd_cmd_dispatch(smtpd_session_t *s, size_t *index)
 	}
 	if (smtpd_conf.reject_bare_newline && smtpd_cmd_bare_lf(&s->line)) {
 		smtpd_reply(s, "550 5.5.2 Error: bare <LF> received");
+		return;
+	}
+	if (!verb->pre_tls && smtpd_tls_required(s)) {
+		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
 		return;
 	}
 	if (verb->junk && ++s->junk_count > smtpd_conf.junk_command_limit)

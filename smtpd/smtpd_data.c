@@ -61,7 +61,7 @@ static void smtpd_data_received(const smtpd_session_t *s, str_t *out)
 		   s->helo.len ? s->helo.data : peer->name, peer->name,
 		   strchr(peer->addr, ':') ? "IPv6:" : "", peer->addr,
 		   smtpd_conf.myhostname, smtpd_conf.mail_name,
-		   s->esmtp ? "ESMTP" : "SMTP", queue_writer_id(s->qw));
+		   smtpd_log_protocol(s), queue_writer_id(s->qw));
 	if (s->rcpt_count == 1) {
 		str_append_cstr(out, "\n\tfor <");
 		addr_quote(s->rcpts.data, out);

@@ -35,6 +35,16 @@ void smtpd_log_reject(smtpd_session_t *s, const char *what, const char *reply, c
 	str_free(&line);
 }
 
+const char *smtpd_log_protocol(const smtpd_session_t *s)
+{
+	static const char *const names[2][2][2] = {	/* [esmtp][tls][auth] */
+		{ { "SMTP", "SMTPA" }, { "SMTPS", "SMTPSA" } },
+		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
+	};
+
+	return names[s->esmtp != 0][s->tls != NULL][s->sasl_username.len > 0];
+}
+
 /* EOF, I/O error or timeout while reading from the client. */
 void smtpd_log_lost(smtpd_session_t *s, int status)
 {

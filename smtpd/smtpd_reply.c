@@ -54,8 +54,8 @@ void smtpd_reply(smtpd_session_t *s, const char *fmt, ...)
 /*
  * The 421 after a read timeout. The stream's timeout error is sticky, so
  * the reply goes straight to the socket, without waiting: a client that
- * stopped reading simply does not get it. (Under TLS this needs a stream
- * that can write after a read timeout.)
+ * stopped reading simply does not get it. Under TLS the socket carries
+ * records, not text, so there the client is just disconnected.
  */
 void smtpd_reply_timeout(smtpd_session_t *s)
 {
@@ -64,6 +64,6 @@ void smtpd_reply_timeout(smtpd_session_t *s)
 			   smtpd_conf.myhostname);
 
 	s->error_count++;
-	if (len > 0 && (size_t)len < sizeof(text))
+	if (s->tls == NULL && len > 0 && (size_t)len < sizeof(text))
 		(void)send(stream_fd(s->client), text, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }

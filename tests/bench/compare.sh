@@ -73,12 +73,7 @@ INST=$TMP/inst
 RESULTS=$TMP/results
 
 cleanup() {
-	if [ -f "$INST/queue/pid/master.pid" ]; then
-		"$BIN/pochta" -c "$INST/etc" stop >/dev/null 2>&1 || true
-	fi
-	for pid in $(instance_pids "$INST"); do
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	instance_stop "$BIN" "$INST"
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "compare.sh: kept $TMP"
 	else

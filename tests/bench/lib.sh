@@ -35,3 +35,14 @@ instance_pids() {
 		fi
 	done
 }
+
+# instance_stop BIN DIR: stop the instance in DIR with BIN/pochta, then
+# kill by PID whatever of it is still there.
+instance_stop() {
+	if [ -f "$2/queue/pid/master.pid" ]; then
+		"$1/pochta" -c "$2/etc" stop >/dev/null 2>&1 || true
+	fi
+	for pid in $(instance_pids "$2"); do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+}

@@ -10,6 +10,12 @@
 #define ADMIN_PORT_SMTPS 465		/* implicit TLS, RFC 8314 */
 #define ADMIN_PORT_SUBMISSION 587	/* RFC 6409 */
 
+/* Submission and smtps: Postfix's documented settings for mail clients. */
+#define ADMIN_INITCONF_MUA_RESTRICTIONS \
+	"    -o smtpd_client_restrictions=permit_sasl_authenticated,reject\n" \
+	"    -o smtpd_sender_restrictions=reject_sender_login_mismatch\n" \
+	"    -o smtpd_relay_restrictions=permit_sasl_authenticated,reject\n"
+
 static void admin_initconf_paths(const admin_instance_t *inst, str_t *t)
 {
 	str_printf(t, "# Pochta main.cf for the instance in %s, written by \"pochta init\".\n"
@@ -86,6 +92,11 @@ static void admin_initconf_auth(str_t *t)
 			"# also without TLS; a real server keeps smtpd_tls_auth_only = yes.\n"
 			"smtpd_sasl_auth_enable = yes\n"
 			"smtpd_tls_auth_only = no\n");
+	str_append_cstr(t, "\n# Relay for mynetworks and logged-in users only; mail for elsewhere\n"
+			"# from anyone else is refused at once (554) rather than deferred by\n"
+			"# Postfix's default defer_unauth_destination.\n"
+			"smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated,\n"
+			"    reject_unauth_destination\n");
 }
 
 void admin_initconf_main_cf(const admin_instance_t *inst, str_t *text)
@@ -112,14 +123,16 @@ void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
 		   inst->dir, inst->port_offset + ADMIN_PORT_SMTP, inst->port_offset);
 	str_printf(text, "%-9ld   inet  n       -       n       -       -       smtpd\n",
 		   inst->port_offset + ADMIN_PORT_SMTP);
-	str_printf(text, "# smtps (RFC 8314): TLS from the first byte, then AUTH.\n"
+	str_printf(text, "# smtps (RFC 8314): TLS from the first byte, then AUTH; only logged-in\n"
+		   "# users, sending as their own address (smtpd_sender_login_maps).\n"
 		   "%-9ld   inet  n       -       n       -       -       smtpd\n"
-		   "    -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes\n",
-		   inst->port_offset + ADMIN_PORT_SMTPS);
-	str_printf(text, "# Submission (RFC 6409): STARTTLS before anything else, then AUTH.\n"
+		   "    -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes\n%s",
+		   inst->port_offset + ADMIN_PORT_SMTPS, ADMIN_INITCONF_MUA_RESTRICTIONS);
+	str_printf(text, "# Submission (RFC 6409): STARTTLS before anything else, then AUTH,\n"
+		   "# with the same restrictions as smtps.\n"
 		   "%-9ld   inet  n       -       n       -       -       smtpd\n"
-		   "    -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes\n",
-		   inst->port_offset + ADMIN_PORT_SUBMISSION);
+		   "    -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes\n%s",
+		   inst->port_offset + ADMIN_PORT_SUBMISSION, ADMIN_INITCONF_MUA_RESTRICTIONS);
 	str_append_cstr(text,
 			"# The queue manager: one resident process, woken by smtpd, and on its\n"
 			"# own every 300 seconds.\n"

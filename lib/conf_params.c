@@ -99,6 +99,19 @@ const conf_param_t conf_params[] = {
 	 * answers an unknown user at once, which tells who exists. */
 	{ "smtpd_sasl_mechanism_list", CONF_STR, "PLAIN LOGIN CRAM-MD5", 0, 0, 0 },
 
+	/* smtpd's restriction lists (SMTPD_ACCESS_README), Postfix's names,
+	 * order and defaults; smtpd_sender_login_maps empty means each address
+	 * is owned by the SASL login of the same name (smtpd_rules.c) */
+	{ "smtpd_client_restrictions", CONF_STR, "", 0, 0, 0 },
+	{ "smtpd_helo_restrictions", CONF_STR, "", 0, 0, 0 },
+	{ "smtpd_sender_restrictions", CONF_STR, "", 0, 0, 0 },
+	{ "smtpd_relay_restrictions", CONF_STR,
+	  "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination", 0, 0, 0 },
+	{ "smtpd_recipient_restrictions", CONF_STR, "", 0, 0, 0 },
+	{ "smtpd_data_restrictions", CONF_STR, "", 0, 0, 0 },
+	{ "smtpd_delay_reject", CONF_BOOL, "yes", 0, 0, 0 },
+	{ "smtpd_sender_login_maps", CONF_STR, "", 0, 0, 0 },
+
 	/* address classes and rewriting: the domain lists that decide a
 	 * recipient's class, the recipient check for local domains, and the
 	 * canonical and virtual alias tables applied as mail is queued */

@@ -29,6 +29,7 @@ static void smtpd_pre_drop(void)
 	if (resolve_init(&err) < 0 || rewrite_init(&err) < 0)
 		log_fatal("cannot open lookup tables: %s", str_cstr(&err));
 	str_free(&err);
+	smtpd_restrict_init();
 	smtpd_tls_init();
 }
 

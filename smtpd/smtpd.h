@@ -100,6 +100,7 @@ typedef struct smtpd_session {
 	/* the mail transaction: qw is non-NULL between MAIL and its end */
 	queue_writer_t *qw;
 	str_t sender;
+	int sender_qualified;		/* the client gave no domain: @$myorigin was added */
 	str_t rcpts;			/* queued final recipients, each ended by a NUL */
 	size_t rcpt_count;		/* RCPT commands accepted */
 	const char *body_type;		/* "7BIT", "8BITMIME" or NULL */
@@ -154,10 +155,17 @@ void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg);
 void smtpd_trans_reset(smtpd_session_t *s);
 void smtpd_reply_write_error(smtpd_session_t *s, int err);
 
+/* smtpd_restrict.c: the restriction lists, parsed at start (before the
+ * privilege drop: they open tables); 0 to go on, or 1 with the reply set. */
+void smtpd_restrict_init(void);
+int smtpd_restrict_rcpt(smtpd_session_t *s, const char *rcpt, const char *given, str_t *reply);
+int smtpd_restrict_data(smtpd_session_t *s, str_t *reply);
+
 /* smtpd_check.c */
-/* rcpt as the client gave it; finals: what it rewrites to, each ended by a NUL. */
-int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *finals, size_t nfinals,
-		     str_t *reply);
+/* rcpt qualified, given as the client gave it; finals: what it rewrites
+ * to, each ended by a NUL. 0 to accept, or 1 with the reply set. */
+int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *given, const char *finals,
+		     size_t nfinals, str_t *reply);
 
 /* smtpd_data.c */
 void smtpd_cmd_data(smtpd_session_t *s, const char *arg);

@@ -1,15 +1,13 @@
 /*
- * smtpd_check: may this recipient be accepted? Mail for anywhere but our
- * own domains (virtual mailbox, local, virtual alias) and relay_domains is
- * relayed only for clients in mynetworks and clients that authenticated
- * with SMTP AUTH; that is judged on the address the client gave. Whether the recipient exists is judged on what it
- * rewrites to (smtpd_mail.c): a mailbox, a local recipient, or an address
- * elsewhere. When the address expands into several, it is accepted if
- * any of them exists; the unknown ones are queued too and bounce at
- * delivery, as they would in Postfix, while one whose every expansion is
- * unknown is refused here. This is the fixed policy of the base server;
- * configurable restriction lists will replace it and keep these reply
- * texts, which are Postfix's.
+ * smtpd_check: may this recipient be accepted? First the restriction
+ * lists (smtpd_restrict.c: client, HELO, sender, relay, recipient), which
+ * judge the address the client gave; then, as Postfix's implicit
+ * reject_unlisted_recipient, whether the recipient exists, judged on what
+ * it rewrites to (smtpd_mail.c): a mailbox, a local recipient, or an
+ * address elsewhere. When the address expands into several, it is
+ * accepted if any of them exists; the unknown ones are queued too and
+ * bounce at delivery, as they would in Postfix, while one whose every
+ * expansion is unknown is refused here.
  */
 #include <string.h>
 
@@ -75,27 +73,21 @@ static int smtpd_check_finals(const char *rcpt, const resolve_result_t *given,
 	return status;
 }
 
-/* May this client relay? permit_mynetworks, permit_sasl_authenticated. */
-static int smtpd_check_relay_client(const smtpd_session_t *s)
-{
-	return smtpd_mynet_match(&smtpd_conf.mynetworks, &s->peer.sa) || s->sasl_username.len > 0;
-}
-
 /* Returns 0 to accept, or 1 with the reply in reply. */
-int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *finals, size_t nfinals,
-		     str_t *reply)
+int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *given, const char *finals,
+		     size_t nfinals, str_t *reply)
 {
 	resolve_result_t res;
 	str_t wire = STR_INIT;
 	const char *why = NULL;
 	int reject = 1;
 
+	if (smtpd_restrict_rcpt(s, rcpt, given, reply) != 0)
+		return 1;
 	addr_quote(rcpt, &wire);
 	resolve_result_init(&res);
 	if (smtpd_check_resolve(rcpt, str_cstr(&wire), &res, reply) < 0) {
 		/* reply set */
-	} else if (res.cls == RESOLVE_RELAY && !smtpd_check_relay_client(s)) {
-		str_printf(reply, "554 5.7.1 <%s>: Relay access denied", str_cstr(&wire));
 	} else {
 		switch (smtpd_check_finals(rcpt, &res, finals, nfinals, str_cstr(&wire), &why, reply)) {
 		case 1:

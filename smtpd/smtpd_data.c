@@ -190,6 +190,21 @@ static void smtpd_data_finish(smtpd_session_t *s, smtpd_data_job_t *job)
 	smtpd_reply_flush(s);
 }
 
+/* smtpd_data_restrictions: -1 after a reject (the transaction stays). */
+static int smtpd_data_restrict(smtpd_session_t *s)
+{
+	str_t reply = STR_INIT;
+	int status = 0;
+
+	if (smtpd_restrict_data(s, &reply) != 0) {
+		smtpd_reply(s, "%s", reply.data);
+		smtpd_log_reject(s, "DATA", reply.data, NULL);
+		status = -1;
+	}
+	str_free(&reply);
+	return status;
+}
+
 /* May DATA start? Reply and return -1 when not. */
 static int smtpd_data_allowed(smtpd_session_t *s, const char *arg)
 {
@@ -205,6 +220,8 @@ static int smtpd_data_allowed(smtpd_session_t *s, const char *arg)
 		smtpd_reply(s, "554 5.5.1 Error: no valid recipients");
 		return -1;
 	}
+	if (smtpd_data_restrict(s) < 0)
+		return -1;
 	if (queue_content_begin(s->qw) < 0) {
 		smtpd_reply_write_error(s, errno);
 		smtpd_trans_reset(s);

@@ -35,17 +35,20 @@ void smtpd_trans_reset(smtpd_session_t *s)
 		queue_abort(s->qw);
 	s->qw = NULL;
 	str_set(&s->sender, "");
+	s->sender_qualified = 0;
 	str_reset(&s->rcpts);
 	s->rcpt_count = 0;
 	s->body_type = NULL;
 	str_set(&s->sasl_sender, "");
 }
 
-/* "user" alone means user@$myorigin. */
-static void smtpd_qualify(str_t *addr)
+/* "user" alone means user@$myorigin; 1 when that was added. */
+static int smtpd_qualify(str_t *addr)
 {
-	if (addr->len > 0 && strchr(addr->data, '@') == NULL)
-		str_printf(addr, "@%s", smtpd_conf.myorigin);
+	if (addr->len == 0 || strchr(addr->data, '@') != NULL)
+		return 0;
+	str_printf(addr, "@%s", smtpd_conf.myorigin);
+	return 1;
 }
 
 /* Parse the ESMTP parameters; on a syntax error reply and return -1. */
@@ -190,7 +193,7 @@ void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
 	}
 	smtp_params_init(&params);
 	if (smtpd_params(s, rest, &params) == 0 && smtpd_mail_params(s, &params) == 0) {
-		smtpd_qualify(&s->sender);
+		s->sender_qualified = smtpd_qualify(&s->sender);
 		if (smtpd_mail_rewrite(s, &sender) < 0) {
 			/* replied */
 		} else if (smtpd_mail_open(s, sender.data) == 0) {
@@ -315,14 +318,16 @@ void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg)
 	str_t rcpt = STR_INIT;
 	str_t reply = STR_INIT;
 	str_t finals = STR_INIT;
+	str_t given = STR_INIT;
 	size_t count;
 
 	if (smtpd_rcpt_syntax(s, arg, &rcpt) < 0)
 		goto done;
+	str_set(&given, rcpt.data);
 	smtpd_qualify(&rcpt);
 	if (smtpd_rcpt_rewrite(s, rcpt.data, &finals, &count) < 0)
 		goto done;
-	if (smtpd_check_rcpt(s, rcpt.data, finals.data, count, &reply) != 0) {
+	if (smtpd_check_rcpt(s, rcpt.data, given.data, finals.data, count, &reply) != 0) {
 		smtpd_reply(s, "%s", reply.data);
 		smtpd_log_reject(s, "RCPT", reply.data, rcpt.data);
 		goto done;
@@ -335,4 +340,5 @@ done:
 	str_free(&rcpt);
 	str_free(&reply);
 	str_free(&finals);
+	str_free(&given);
 }

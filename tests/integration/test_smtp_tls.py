@@ -168,7 +168,7 @@ def test_smtps_implicit_tls(inst):
         c.ehlo()
         assert c.has_extn("auth") and not c.has_extn("starttls")
         c.login("demo@localhost", demo_password(inst))
-        c.sendmail(SENDER, [DEMO], message(token))
+        c.sendmail(DEMO, [DEMO], message(token))   # smtps: only as its own address
     assert received_protocol(inst, token) == "ESMTPSA"
 
 
@@ -194,7 +194,7 @@ def test_submission_requires_starttls(inst):
         c.ehlo()
         assert c.has_extn("auth")
         c.login("demo@localhost", demo_password(inst))
-        c.sendmail(SENDER, [DEMO], message(token))
+        c.sendmail(DEMO, [DEMO], message(token))   # submission: only as its own address
     assert received_protocol(inst, token) == "ESMTPSA"
 
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "maildir.h"
 
 #define MAILDIR_MODE 0700		/* directories: the owner only */
@@ -112,21 +113,6 @@ static const char *maildir_host(void)
 	return host;
 }
 
-static int maildir_write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Plain copy for file systems without copy_file_range between these files. */
 static int maildir_copy_rw(int from, off_t off, off_t left, int to)
 {
@@ -143,7 +129,7 @@ static int maildir_copy_rw(int from, off_t off, off_t left, int to)
 				errno = EIO;	/* the source is shorter than promised */
 			return -1;
 		}
-		if (maildir_write_all(to, buf, (size_t)n) < 0)
+		if (fdio_write_all(to, buf, (size_t)n) < 0)
 			return -1;
 		off += n;
 		left -= n;
@@ -200,7 +186,7 @@ static int maildir_open_tmp(int base_fd, const char *dir, int md_fd, const char 
 /* Write and fsync the new file. */
 static int maildir_fill(int fd, const maildir_msg_t *msg)
 {
-	if (maildir_write_all(fd, msg->prefix, msg->prefix_len) < 0 ||
+	if (fdio_write_all(fd, msg->prefix, msg->prefix_len) < 0 ||
 	    maildir_copy(msg->fd, msg->offset, msg->size, fd) < 0)
 		return -1;
 	return fsync(fd);

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "mem.h"
 #include "queue.h"
@@ -111,25 +112,9 @@ static int queue_fail(queue_writer_t *qw)
 	return -1;
 }
 
-static int queue_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int queue_flush(queue_writer_t *qw)
 {
-	if (queue_write_all(qw->fd, qw->buf, qw->buflen) < 0)
+	if (fdio_write_all(qw->fd, qw->buf, qw->buflen) < 0)
 		return queue_fail(qw);
 	qw->written += (off_t)qw->buflen;
 	qw->buflen = 0;
@@ -145,7 +130,7 @@ static int queue_append(queue_writer_t *qw, const void *data, size_t len)
 	if (qw->buflen + len > sizeof(qw->buf) && queue_flush(qw) < 0)
 		return -1;
 	if (len >= sizeof(qw->buf)) {
-		if (queue_write_all(qw->fd, data, len) < 0)
+		if (fdio_write_all(qw->fd, data, len) < 0)
 			return queue_fail(qw);
 		qw->written += (off_t)len;
 		return 0;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fdio.h"
 #include "local_expand.h"
 #include "local_file.h"
 #include "local_pipe.h"
@@ -39,24 +40,6 @@ static const char *local_file_refusal(const struct stat *st)
 	if (st->st_mode & S_IWOTH)
 		return "file is writable by others";
 	return NULL;
-}
-
-static int local_file_write_all(int fd, const str_t *s)
-{
-	const char *p = s->data;
-	size_t left = s->len;
-	ssize_t n;
-
-	while (left > 0) {
-		if ((n = write(fd, p, left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Append the message; 0 or -1 with errno. */
@@ -84,13 +67,13 @@ static int local_file_append(int fd, const local_msg_t *msg, const char *rcpt)
 		last = buf[n - 1];
 		off += n;
 		left -= n;
-		rc = local_file_write_all(fd, &out);
+		rc = fdio_write_all(fd, out.data, out.len);
 		str_reset(&out);
 	}
 	mbox_quote_end(&q, &out);
 	str_append_cstr(&out, last == '\n' ? "\n" : "\n\n");
 	if (rc == 0)
-		rc = local_file_write_all(fd, &out);
+		rc = fdio_write_all(fd, out.data, out.len);
 	str_free(&out);
 	return rc == 0 ? fsync(fd) : -1;
 }

@@ -7,14 +7,23 @@
 #   make check      dependencies, build, unit and integration tests, plain and sanitized
 #   make bench      load benchmark against a fresh instance
 #   make bench-compare  Pochta against the reference Postfix in one run (root; ../shared)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr DESTDIR= INSTALL_SENDMAIL=no (README: Installing)
 #   make clean
 
-PREFIX  ?= /usr/local
+PREFIX  ?= /usr
 DESTDIR ?=
 SBINDIR  = $(PREFIX)/sbin
 LIBEXEC  = $(PREFIX)/libexec/pochta
 ETCDIR  ?= /etc/pochta
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+QUEUEDIR ?= /var/spool/pochta
+# The users make install creates when missing (only without DESTDIR), as
+# main.cf's mail_owner and setgid_group name them.
+MAIL_OWNER   ?= pochta
+SETGID_GROUP ?= pochta-drop
+# yes: /usr/sbin/sendmail, /usr/bin/mailq and /usr/bin/newaliases become Pochta's.
+INSTALL_SENDMAIL ?= no
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -33,7 +42,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS   = -lssl -lcrypto -ldb -lsasl2
 
 # Program directories and the binary each one builds.
-PROG_DIRS = $(foreach d,master smtpd qmgr local admin,$(if $(wildcard $(d)/*.c),$(d)))
+PROG_DIRS = $(foreach d,master smtpd qmgr local smtp anvil pickup sendmail postdrop admin,$(if $(wildcard $(d)/*.c),$(d)))
 bin_name  = $(if $(filter admin,$(1)),pochta,$(1))
 PROGRAMS  = $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(call bin_name,$(d)))
 
@@ -46,11 +55,16 @@ UNIT_OBJ   = $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/unit/runner.o
 UNIT_BIN   = $(BUILD)/tests/unit
 SUITES_H   = $(BUILD)/tests/suites.h
 BENCH_BIN  = $(BUILD)/bin/smtp-load
+# Manual pages: man/*.[1-8] as written, and pochta-conf(5) made at build
+# time from lib/conf_params.c by man/mkman_params.c, so that it always
+# lists the defaults the programs use.
+MAN_GEN       = $(BUILD)/tools/mkman_params
+MAN_GENERATED = $(BUILD)/man/pochta-conf.5
 # The first python3 with pytest: a python3 earlier in PATH may lack Debian's.
 PYTHON    ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 
 .PHONY: all deps run check unit unit-san integration integration-san bench bench-compare install clean
-all: $(PROGRAMS) $(BENCH_BIN)
+all: $(PROGRAMS) $(BENCH_BIN) $(MAN_GENERATED)
 
 deps:
 	@sh scripts/deps.sh
@@ -73,6 +87,14 @@ $(foreach d,$(PROG_DIRS),$(eval $(call program_rule,$(d))))
 $(BENCH_BIN): $(BUILD)/obj/tests/bench/smtp-load.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(MAN_GEN): $(BUILD)/obj/man/mkman_params.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/man/%: man/%.in $(MAN_GEN)
+	@mkdir -p $(dir $@)
+	$(MAN_GEN) < $< > $@.tmp && mv $@.tmp $@
 
 # The unit test runner: every tests/unit/test_NAME.c defines Suite *suite_NAME(void).
 $(SUITES_H): $(UNIT_SRC) Makefile
@@ -120,13 +142,41 @@ bench-compare: deps
 	$(MAKE) all
 	@sh tests/bench/compare.sh $(abspath $(BUILD)/bin)
 
+# make install: the users first (not under DESTDIR: a staged install
+# leaves the host's users alone), then programs, manual pages, the default
+# configuration (never over an existing file), the systemd unit, and the
+# queue, which "pochta check" lays out with the owners and modes master
+# uses and then verifies.
 install: all
+	@if [ -z "$(DESTDIR)" ]; then \
+		getent group $(SETGID_GROUP) >/dev/null || groupadd --system $(SETGID_GROUP); \
+		getent passwd $(MAIL_OWNER) >/dev/null || useradd --system --no-create-home \
+			--home-dir /nonexistent --shell /usr/sbin/nologin --user-group $(MAIL_OWNER); \
+	fi
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(ETCDIR)
 	install -m 755 $(BUILD)/bin/pochta $(DESTDIR)$(SBINDIR)/pochta
-	for p in master smtpd qmgr local; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
+	for p in master smtpd qmgr local smtp anvil; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
+	for p in pickup sendmail postdrop; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
+	# postdrop is setgid to the drop group, when root may give it that group
+	if [ "$$(id -u)" = 0 ] && getent group $(SETGID_GROUP) >/dev/null; then \
+		chgrp $(SETGID_GROUP) $(DESTDIR)$(LIBEXEC)/postdrop && chmod 2755 $(DESTDIR)$(LIBEXEC)/postdrop; fi
 	[ -e $(DESTDIR)$(ETCDIR)/master.cf ] || install -m 644 conf/master.cf $(DESTDIR)$(ETCDIR)/master.cf
-	[ -e $(DESTDIR)$(ETCDIR)/main.cf ] || { sed 's|^daemon_directory = .*|daemon_directory = $(LIBEXEC)|' \
-		conf/main.cf > $(DESTDIR)$(ETCDIR)/main.cf && chmod 644 $(DESTDIR)$(ETCDIR)/main.cf; }
+	[ -e $(DESTDIR)$(ETCDIR)/main.cf ] || { sed -e 's|^daemon_directory = .*|daemon_directory = $(LIBEXEC)|' \
+		-e 's|^command_directory = .*|command_directory = $(SBINDIR)|' conf/main.cf > $(DESTDIR)$(ETCDIR)/main.cf && chmod 644 $(DESTDIR)$(ETCDIR)/main.cf; }
+	for page in man/*.[1-8] $(MAN_GENERATED); do \
+		sect=$${page##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sect && \
+		install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sect/ || exit 1; done
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@ETCDIR@|$(ETCDIR)|g' -e 's|@QUEUEDIR@|$(QUEUEDIR)|g' \
+		conf/pochta.service > $(DESTDIR)$(UNITDIR)/pochta.service
+	install -d $(DESTDIR)$(dir $(QUEUEDIR))
+	$(BUILD)/bin/pochta -c $(DESTDIR)$(ETCDIR) -o queue_directory=$(DESTDIR)$(QUEUEDIR) \
+		-o daemon_directory=$(DESTDIR)$(LIBEXEC) check || [ -n "$(DESTDIR)" ]
+	if [ "$(INSTALL_SENDMAIL)" = yes ]; then \
+		install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin && \
+		ln -sf $(LIBEXEC)/sendmail $(DESTDIR)/usr/sbin/sendmail && \
+		ln -sf $(LIBEXEC)/sendmail $(DESTDIR)/usr/bin/mailq && \
+		ln -sf $(LIBEXEC)/sendmail $(DESTDIR)/usr/bin/newaliases; fi
 
 clean:
 	rm -rf build

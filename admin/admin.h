@@ -26,14 +26,47 @@
 int admin_init_cmd(int argc, char **argv, const char *config_dir);
 int admin_start_cmd(int argc, char **argv, const char *config_dir);
 int admin_stop_cmd(int argc, char **argv, const char *config_dir);
+int admin_reload_cmd(int argc, char **argv, const char *config_dir);
 int admin_status_cmd(int argc, char **argv, const char *config_dir);
+int admin_check_cmd(int argc, char **argv, const char *config_dir);
+int admin_conf_cmd(int argc, char **argv, const char *config_dir);
+int admin_queue_cmd(int argc, char **argv, const char *config_dir);
+int admin_log_cmd(int argc, char **argv, const char *config_dir);
 int admin_user_cmd(int argc, char **argv, const char *config_dir);
 int admin_map_cmd(int argc, char **argv, const char *config_dir);
 int admin_alias_cmd(int argc, char **argv, const char *config_dir);
 int admin_newaliases_cmd(int argc, char **argv, const char *config_dir);
 
-/* Load config_dir/main.cf; fatal with the parser's reason when it fails. */
+/* Parts of "pochta conf": edit main.cf (name=value pairs, or names to
+ * remove), show master.cf services. Each returns the exit status. */
+int admin_conf_edit(char **args, int count, int remove, const char *config_dir);
+int admin_conf_master(char **selectors, int count, const char *config_dir);
+
+/* Load config_dir/main.cf, then apply the command line's -o overrides;
+ * fatal with the parser's reason when it fails. */
 void admin_conf_load(const char *config_dir);
+/* Apply the -o overrides alone (after a conf_load of one's own). */
+void admin_conf_overrides(void);
+
+/* main.cf as written (admin_maincf.c): its definitions in file order,
+ * values unexpanded; the last one of a name is the one in force. */
+typedef struct admin_def {
+	char *name;
+	char *value;
+	int line;
+} admin_def_t;
+
+typedef struct admin_defs {
+	admin_def_t *defs;
+	size_t count;
+} admin_defs_t;
+
+void admin_maincf_path(const char *config_dir, str_t *path);
+/* 0, or -1 with "file:line: reason" in err. */
+int admin_maincf_read(const char *path, admin_defs_t *defs, str_t *err);
+/* The definition in force for name, or NULL. */
+const admin_def_t *admin_maincf_find(const admin_defs_t *defs, const char *name);
+void admin_maincf_free(admin_defs_t *defs);
 
 /* Messages: "pochta: text" on stderr. admin_fatal adds "fatal: " and exits 1;
  * admin_usage prints "usage: pochta ..." and exits ADMIN_EXIT_USAGE. */
@@ -69,6 +102,8 @@ typedef struct admin_user {
 int admin_user_lookup(const char *name, admin_user_t *user);
 /* Look the user up; when missing, create it as a system user (root only). */
 void admin_user_ensure(const char *name, admin_user_t *user);
+/* The same for a system group (root only). */
+void admin_group_ensure(const char *name);
 /* The user running this command. */
 void admin_user_self(admin_user_t *user);
 void admin_user_free(admin_user_t *user);

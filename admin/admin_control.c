@@ -1,15 +1,18 @@
 /*
- * admin_control: pochta start, stop and status.
+ * admin_control: pochta start, stop, reload and status.
  *
  *   pochta [-c config_dir] start [-f]
  *   pochta [-c config_dir] stop
+ *   pochta [-c config_dir] reload
  *   pochta [-c config_dir] status
  *
  * start runs daemon_directory/master, which detaches and exits 0 only once
  * its listeners are bound and its pid file is written, and passes on its
  * exit status. start -f replaces this process with master in the
  * foreground, logging to the terminal, so that Ctrl-C stops everything.
- * stop sends SIGTERM to master and waits until it is gone.
+ * stop sends SIGTERM to master and waits until it is gone. reload checks
+ * that main.cf and master.cf parse, then sends master SIGHUP, which reads
+ * them again and restarts the services whose settings changed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -127,6 +130,38 @@ int admin_stop_cmd(int argc, char **argv, const char *config_dir)
 	if (admin_wait_stopped() != 0)
 		admin_fatal("master (PID %ld) did not stop within %d seconds",
 			    (long)pid, ADMIN_STOP_WAIT_MS / 1000);
+	return 0;
+}
+
+static void admin_check_master_cf(const char *config_dir)
+{
+	conf_service_t *services;
+	size_t count;
+	str_t path = STR_INIT, err = STR_INIT;
+
+	str_printf(&path, "%s/master.cf", config_dir);
+	if (conf_master_load(str_cstr(&path), &services, &count, &err) != 0)
+		admin_fatal("%s", str_cstr(&err));
+	conf_master_free(services, count);
+	str_free(&path);
+	str_free(&err);
+}
+
+int admin_reload_cmd(int argc, char **argv, const char *config_dir)
+{
+	pid_t pid;
+
+	(void)argv;
+	if (argc != 1)
+		admin_usage("reload");
+	admin_conf_load(config_dir);
+	admin_check_master_cf(config_dir);
+	pid = admin_running_master();
+	if (pid <= 0)
+		admin_fatal("the Pochta mail system is not running");
+	admin_say("refreshing the Pochta mail system");
+	if (kill(pid, SIGHUP) != 0)
+		admin_fatal("cannot signal master (PID %ld): %s", (long)pid, strerror(errno));
 	return 0;
 }
 

@@ -99,6 +99,7 @@ static void admin_init_users(admin_instance_t *inst)
 	if (inst->root) {
 		admin_user_ensure(ADMIN_MAIL_OWNER, &inst->owner);
 		admin_user_ensure(ADMIN_VMAIL_USER, &inst->vmail);
+		admin_group_ensure(ADMIN_DROP_GROUP);
 	} else {
 		admin_user_self(&inst->owner);
 		admin_user_self(&inst->vmail);

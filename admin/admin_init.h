@@ -16,6 +16,7 @@
 
 #define ADMIN_MAIL_OWNER "pochta"	/* runs the daemons (root instances) */
 #define ADMIN_VMAIL_USER "pochta-vmail"	/* owns the virtual mailboxes */
+#define ADMIN_DROP_GROUP "pochta-drop"	/* setgid_group: the drop helper's */
 #define ADMIN_DEMO_USER "demo"
 #define ADMIN_DEMO_DOMAIN "localhost"
 

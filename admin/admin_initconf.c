@@ -137,8 +137,17 @@ void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
 			"# The queue manager: one resident process, woken by smtpd, and on its\n"
 			"# own every 300 seconds.\n"
 			"qmgr        unix  n       -       n       300     1       qmgr\n"
+			"# Local submission: what sendmail left in maildrop/ goes into the\n"
+			"# queue; woken by postdrop, and on its own every 60 seconds.\n"
+			"pickup      unix  n       -       n       60      1       pickup\n"
 			"# Delivery into Maildirs; runs as root only to switch to the mailbox owner.\n"
-			"local       unix  -       n       n       -       -       local\n");
+			"local       unix  -       n       n       -       -       local\n"
+			"# Client connection and rate counts for smtpd's limits: one process.\n"
+			"anvil       unix  -       -       n       -       1       anvil\n"
+			"# Delivery to other servers over SMTP: relay is the transport of\n"
+			"# relay_domains, smtp that of every other remote domain.\n"
+			"smtp        unix  -       -       n       -       -       smtp\n"
+			"relay       unix  -       -       n       -       -       smtp\n");
 }
 
 void admin_initconf_vmailbox(str_t *text)

@@ -4,10 +4,13 @@
  * mail_owner ("pochta") runs the daemons that parse network input; a
  * separate user ("pochta-vmail") owns the virtual mailboxes, so that a
  * compromised smtpd cannot read stored mail. Both are created on demand
- * as system users without a home or a login shell. Commands run with an
- * argument vector, never through a shell.
+ * as system users without a home or a login shell, and so is the group
+ * of the setgid drop helper ("pochta-drop", setgid_group), the only one
+ * that may write into maildrop/. Commands run with an argument vector,
+ * never through a shell.
  */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -17,6 +20,7 @@
 #include "mem.h"
 
 #define ADMIN_USERADD "/usr/sbin/useradd"
+#define ADMIN_GROUPADD "/usr/sbin/groupadd"
 
 int admin_user_lookup(const char *name, admin_user_t *user)
 {
@@ -35,11 +39,9 @@ int admin_user_lookup(const char *name, admin_user_t *user)
 	return 1;
 }
 
-static void admin_useradd(const char *name)
+/* Run argv (a system tool) and insist that it succeeds. */
+static void admin_run_tool(char *const argv[], const char *name)
 {
-	char *argv[] = { ADMIN_USERADD, "--system", "--no-create-home", "--home-dir",
-			 "/nonexistent", "--shell", "/usr/sbin/nologin", "--user-group",
-			 (char *)name, NULL };
 	int status;
 	pid_t pid = fork();
 
@@ -54,6 +56,30 @@ static void admin_useradd(const char *name)
 		admin_fatal("wait for %s: %s", argv[0], strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		admin_fatal("%s %s failed", argv[0], name);
+}
+
+static void admin_useradd(const char *name)
+{
+	char *argv[] = { ADMIN_USERADD, "--system", "--no-create-home", "--home-dir",
+			 "/nonexistent", "--shell", "/usr/sbin/nologin", "--user-group",
+			 (char *)name, NULL };
+
+	admin_run_tool(argv, name);
+}
+
+void admin_group_ensure(const char *name)
+{
+	char *argv[] = { ADMIN_GROUPADD, "--system", (char *)name, NULL };
+
+	errno = 0;
+	if (getgrnam(name) != NULL)
+		return;
+	if (errno != 0)
+		admin_fatal("look up group %s: %s", name, strerror(errno));
+	admin_run_tool(argv, name);
+	if (getgrnam(name) == NULL)
+		admin_fatal("group %s is still missing after %s", name, ADMIN_GROUPADD);
+	admin_say("created system group %s", name);
 }
 
 void admin_user_ensure(const char *name, admin_user_t *user)

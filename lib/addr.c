@@ -5,9 +5,10 @@
  * (ignored, as RFC 5321 asks), the local part (dot-string or quoted
  * string), "@", then a domain or an address literal, and the closing ">".
  * The internal form has the local part unquoted; addr_quote() puts quotes
- * back for the wire. Control characters, and 8-bit bytes unless SMTPUTF8
- * was given, are refused everywhere, so an accepted address is safe to log
- * and to write into headers.
+ * back for the wire. Control characters are refused everywhere, and 8-bit
+ * bytes unless the caller allows them and then checks the result with
+ * addr_charset (smtpd: only UTF-8, only after SMTPUTF8), so an address the
+ * caller accepts is safe to log and to write into headers.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static int addr_fail(addr_parser_t *p, const char *why)
 
 static int addr_is_8bit(int c, int flags)
 {
-	return (unsigned char)c >= 0x80 && (flags & ADDR_ALLOW_UTF8);
+	return (unsigned char)c >= 0x80 && (flags & ADDR_ALLOW_8BIT);
 }
 
 /* atext of RFC 5322: letters, digits and these specials. */
@@ -269,6 +270,65 @@ int addr_parse_path(const char *text, int flags, str_t *out, const char **rest, 
 	return 0;
 }
 
+int addr_atom_valid(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!addr_is_atext(text[i], 0))
+			return 0;
+	return len > 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at s, or 0 (RFC 3629: the
+ * second byte's range rules out overlong forms, surrogates and code
+ * points past U+10FFFF; the NUL at the end is no continuation byte). */
+static size_t addr_utf8_length(const unsigned char *s)
+{
+	unsigned char low = 0x80, high = 0xBF;
+	size_t len;
+
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		len = 2;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		len = 3;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xE0)
+		low = 0xA0;
+	else if (s[0] == 0xED)
+		high = 0x9F;
+	else if (s[0] == 0xF0)
+		low = 0x90;
+	else if (s[0] == 0xF4)
+		high = 0x8F;
+	if (s[1] < low || s[1] > high)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+enum addr_charset addr_charset(const char *addr)
+{
+	const unsigned char *s = (const unsigned char *)addr;
+	enum addr_charset found = ADDR_ASCII;
+	size_t len;
+
+	while (*s) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((len = addr_utf8_length(s)) == 0)
+			return ADDR_NOT_UTF8;
+		found = ADDR_UTF8;
+		s += len;
+	}
+	return found;
+}
+
 void addr_split(const char *addr, str_t *local, str_t *domain)
 {
 	const char *at = strrchr(addr, '@');
@@ -290,7 +350,7 @@ static int addr_needs_quotes(const char *local, size_t len)
 	if (len == 0 || local[0] == '.' || local[len - 1] == '.')
 		return 1;
 	for (size_t i = 0; i < len; i++) {
-		if (local[i] == '.' ? local[i + 1] == '.' : !addr_is_atext(local[i], ADDR_ALLOW_UTF8))
+		if (local[i] == '.' ? local[i + 1] == '.' : !addr_is_atext(local[i], ADDR_ALLOW_8BIT))
 			return 1;
 	}
 	return 0;

@@ -5,8 +5,9 @@
  * source route, quoted local parts, address literals, and the null path
  * "<>"), returns the address in its internal form (the local part with its
  * quotes and backslashes removed; addr_quote puts them back) and where the
- * ESMTP parameters begin. Also splits addresses at the last "@" and quotes
- * a local part for the wire.
+ * ESMTP parameters begin. Also splits addresses at the last "@", quotes
+ * a local part for the wire, and tells whether an address is ASCII, UTF-8
+ * (RFC 6531, SMTPUTF8) or neither.
  */
 #ifndef POCHTA_ADDR_H
 #define POCHTA_ADDR_H
@@ -20,7 +21,7 @@
 
 enum addr_flags {
 	ADDR_ALLOW_NULL = 1,	/* "<>" is valid (MAIL FROM) */
-	ADDR_ALLOW_UTF8 = 2,	/* SMTPUTF8 was given */
+	ADDR_ALLOW_8BIT = 2,	/* 8-bit bytes count as letters: check with addr_charset */
 	ADDR_ALLOW_NOBRACKETS = 4, /* accept a path without "<>" (like Postfix's default) */
 };
 
@@ -32,6 +33,17 @@ enum addr_flags {
  * address syntax" style text is the caller's).
  */
 int addr_parse_path(const char *text, int flags, str_t *out, const char **rest, const char **why);
+
+/*
+ * What the 8-bit bytes of an address are: none, well-formed UTF-8 (RFC
+ * 3629: no overlong forms, no surrogates, nothing past U+10FFFF), or
+ * anything else, which no SMTP extension allows.
+ */
+enum addr_charset { ADDR_ASCII, ADDR_UTF8, ADDR_NOT_UTF8 };
+enum addr_charset addr_charset(const char *addr);
+
+/* An RFC 5322 atom: len > 0 characters of ASCII atext (DSN's addr-type). */
+int addr_atom_valid(const char *text, size_t len);
 
 /* Split at the last "@": local part and domain ("" when there is none). */
 void addr_split(const char *addr, str_t *local, str_t *domain);

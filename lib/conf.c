@@ -102,6 +102,25 @@ int conf_name_valid(const char *name)
 	return 1;
 }
 
+int conf_name_known(const char *name)
+{
+	static const char *const per_transport[] = {
+		"_destination_concurrency_limit", "_destination_recipient_limit",
+		"_destination_concurrency_failed_cohort_limit",
+	};
+	size_t len = strlen(name);
+
+	if (conf_param_find(name) != NULL)
+		return 1;
+	for (size_t i = 0; i < sizeof(per_transport) / sizeof(per_transport[0]); i++) {
+		size_t suffix = strlen(per_transport[i]);
+
+		if (len > suffix && strcmp(name + len - suffix, per_transport[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Some value changed: every cached expansion may be stale. */
 static void conf_flush_cache(void)
 {
@@ -524,7 +543,7 @@ static int conf_main_line(char *line, int lineno, str_t *err)
 		str_printf(err, "%s:%d: bad parameter name: \"%s\"", conf_main_path, lineno, name);
 		return -1;
 	}
-	if (conf_param_find(name) == NULL)
+	if (!conf_name_known(name))
 		log_warning("%s, line %d: unknown parameter name: %s", conf_main_path, lineno, name);
 	conf_entry_store(name, str_trim(eq + 1), lineno, 1);
 	return 0;

@@ -35,6 +35,9 @@ typedef struct conf_param {
 extern const conf_param_t conf_params[];	/* ends with a NULL name */
 const conf_param_t *conf_param_find(const char *name);
 int conf_name_valid(const char *name);	/* [a-z0-9_], not empty, within CONF_NAME_MAX */
+/* A parameter of the table, or one of a master.cf transport's own limits
+ * ("NAME_destination_concurrency_limit"), which any transport may have. */
+int conf_name_known(const char *name);
 
 /* Load config_dir/main.cf (a missing file is an error). Returns 0 and
  * replaces what was loaded (overrides included), or -1 with a

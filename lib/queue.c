@@ -79,10 +79,10 @@ int queue_id_valid(const char *id)
 	return z == 1;
 }
 
-static void queue_make_id(queue_writer_t *qw, struct timeval tv)
+void queue_id_make(char *buf, size_t size, struct timeval tv, unsigned long long inode)
 {
-	snprintf(qw->id, sizeof(qw->id), "%09llX%05Xz%llX", (unsigned long long)tv.tv_sec,
-		 (unsigned)tv.tv_usec, qw->inode);
+	snprintf(buf, size, "%09llX%05Xz%llX", (unsigned long long)tv.tv_sec,
+		 (unsigned)tv.tv_usec, inode);
 }
 
 /* "dir/ID" in buf (QUEUE_PATH_MAX bytes); -1 with errno for a bad ID. */
@@ -301,6 +301,7 @@ queue_writer_t *queue_create(const char *dir)
 {
 	queue_writer_t *qw = mem_alloc(sizeof(*qw));
 	char stamp[QUEUE_LENGTH_DIGITS_MAX * 2 + 2];
+	const char warn = QUEUE_WARN_PENDING;
 	struct stat st;
 	int saved;
 
@@ -316,11 +317,12 @@ queue_writer_t *queue_create(const char *dir)
 		goto fail;
 	}
 	qw->inode = (unsigned long long)st.st_ino;
-	queue_make_id(qw, qw->arrival);
+	queue_id_make(qw->id, sizeof(qw->id), qw->arrival, qw->inode);
 	snprintf(stamp, sizeof(stamp), "%lld.%06ld", (long long)qw->arrival.tv_sec,
 		 (long)qw->arrival.tv_usec);
 	if (queue_put_record(qw, 'V', QUEUE_FORMAT_VERSION, strlen(QUEUE_FORMAT_VERSION)) == 0
-	    && queue_put_record(qw, 'T', stamp, strlen(stamp)) == 0)
+	    && queue_put_record(qw, 'T', stamp, strlen(stamp)) == 0
+	    && queue_put_record(qw, 'W', &warn, 1) == 0)
 		return qw;
 fail:
 	saved = errno;
@@ -366,6 +368,41 @@ int queue_put_orig(queue_writer_t *qw, const char *orig)
 		return -1;
 	}
 	return queue_put_record(qw, 'O', orig, strlen(orig));
+}
+
+int queue_notify_valid(int flags)
+{
+	if (flags <= 0 || (flags & ~QUEUE_NOTIFY_ALL) != 0)
+		return 0;
+	return !(flags & QUEUE_NOTIFY_NEVER) || flags == QUEUE_NOTIFY_NEVER;
+}
+
+int queue_orcpt_valid(const char *orcpt)
+{
+	const char *semi = strchr(orcpt, ';');
+
+	return semi != NULL && semi != orcpt && semi[1] != 0;
+}
+
+int queue_put_notify(queue_writer_t *qw, int flags)
+{
+	char digits[QUEUE_NOTIFY_DIGITS_MAX + 1];
+
+	if (!queue_notify_valid(flags)) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(digits, sizeof(digits), "%d", flags);
+	return queue_put_record(qw, 'N', digits, strlen(digits));
+}
+
+int queue_put_orcpt(queue_writer_t *qw, const char *orcpt)
+{
+	if (!queue_orcpt_valid(orcpt)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return queue_put_record(qw, 'Q', orcpt, strlen(orcpt));
 }
 
 int queue_put_rcpt(queue_writer_t *qw, const char *rcpt)
@@ -528,7 +565,9 @@ fail:
 	return -1;
 }
 
-int queue_mark_done(int fd, off_t offset)
+/* Overwrite the byte at offset with to, when it is one of from: a mark
+ * never scribbles anywhere else. 0, or -1 with errno. */
+static int queue_patch_mark(int fd, off_t offset, const char *from, char to)
 {
 	char c;
 	ssize_t n = pread(fd, &c, 1, offset);
@@ -538,11 +577,27 @@ int queue_mark_done(int fd, off_t offset)
 			errno = EINVAL;
 		return -1;
 	}
-	if (c != 'R' && c != 'D') {
-		errno = EINVAL;	/* not a recipient record: never scribble elsewhere */
+	if (strchr(from, c) == NULL || c == 0) {
+		errno = EINVAL;
 		return -1;
 	}
-	return pwrite(fd, "D", 1, offset) == 1 ? 0 : -1;
+	return pwrite(fd, &to, 1, offset) == 1 ? 0 : -1;
+}
+
+int queue_mark_done(int fd, off_t offset)
+{
+	return queue_patch_mark(fd, offset, "RD", 'D');
+}
+
+int queue_mark_warned(int fd, off_t warn_offset)
+{
+	static const char states[] = { QUEUE_WARN_PENDING, QUEUE_WARN_SENT, 0 };
+
+	if (warn_offset <= 0) {
+		errno = EINVAL;		/* a file without the W record */
+		return -1;
+	}
+	return queue_patch_mark(fd, warn_offset, states, QUEUE_WARN_SENT);
 }
 
 int queue_move(const char *id, const char *from, const char *to)

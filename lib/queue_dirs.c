@@ -4,6 +4,7 @@
  * exist are left as the administrator made them.
  */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -17,7 +18,9 @@
 
 #define QUEUE_DIRS_TOP_MODE 0755
 
-enum queue_dirs_owner { QUEUE_DIRS_MAIL_OWNER, QUEUE_DIRS_ROOT };
+/* mail_owner's (user and group), root's, or mail_owner's with the drop
+ * helper's group (setgid_group) */
+enum queue_dirs_owner { QUEUE_DIRS_MAIL_OWNER, QUEUE_DIRS_ROOT, QUEUE_DIRS_DROP };
 
 static const struct queue_dirs_entry {
 	const char *name;
@@ -31,10 +34,11 @@ static const struct queue_dirs_entry {
 	{ QUEUE_CORRUPT, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_RECYCLE, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_DIRS_PRIVATE, 0700, QUEUE_DIRS_MAIL_OWNER },
-	{ QUEUE_DIRS_PUBLIC, 0710, QUEUE_DIRS_MAIL_OWNER },
-	/* group-writable for the drop group; mail_owner's group until the
-	 * setgid drop helper has its own */
-	{ QUEUE_MAILDROP, 0730, QUEUE_DIRS_MAIL_OWNER },
+	/* the drop helper wakes pickup through a socket here */
+	{ QUEUE_DIRS_PUBLIC, 0710, QUEUE_DIRS_DROP },
+	/* the drop group may add files, not list or read them; sticky: nor
+	 * remove another's */
+	{ QUEUE_MAILDROP, 01730, QUEUE_DIRS_DROP },
 	{ QUEUE_DIRS_PID, 0755, QUEUE_DIRS_ROOT },
 };
 
@@ -80,13 +84,31 @@ static void queue_dirs_make(const char *path, mode_t mode, uid_t uid, gid_t gid)
 		log_fatal("chmod %s: %m", path);
 }
 
+/* setgid_group's ID; as root only. A missing group leaves the drop
+ * directories to mail_owner's group: mail flows, but only root can submit
+ * through sendmail until the group exists (pochta init and make install
+ * create it). */
+static gid_t queue_dirs_drop_group(gid_t fallback)
+{
+	const char *name = conf_str("setgid_group");
+	struct group *gr;
+
+	errno = 0;
+	if ((gr = getgrnam(name)) != NULL)
+		return gr->gr_gid;
+	log_warning("parameter setgid_group: unknown group name: %s%s", name,
+		    errno ? " (group database error)" : "");
+	return fallback;
+}
+
 void queue_dirs_ensure(const char *queue_directory)
 {
 	str_t path = STR_INIT;
 	uid_t uid;
-	gid_t gid;
+	gid_t gid, drop_gid;
 
 	queue_dirs_owner(&uid, &gid);
+	drop_gid = geteuid() == 0 ? queue_dirs_drop_group(gid) : gid;
 	queue_dirs_make(queue_directory, QUEUE_DIRS_TOP_MODE, 0, 0);
 	for (size_t i = 0; i < sizeof(queue_dirs_table) / sizeof(queue_dirs_table[0]); i++) {
 		const struct queue_dirs_entry *e = &queue_dirs_table[i];
@@ -94,7 +116,8 @@ void queue_dirs_ensure(const char *queue_directory)
 
 		str_set(&path, queue_directory);
 		str_printf(&path, "/%s", e->name);
-		queue_dirs_make(str_cstr(&path), e->mode, root ? 0 : uid, root ? 0 : gid);
+		queue_dirs_make(str_cstr(&path), e->mode, root ? 0 : uid,
+				root ? 0 : e->owner == QUEUE_DIRS_DROP ? drop_gid : gid);
 	}
 	str_free(&path);
 }

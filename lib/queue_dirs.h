@@ -3,8 +3,10 @@
  *
  * queue_directory holds incoming/ active/ deferred/ hold/ corrupt/ (queue
  * files, mail_owner only), recycle/ (finished queue files kept for reuse,
- * see queue.h), maildrop/ (sendmail's drop box, writable by the
- * drop group), private/ and public/ (service sockets), and pid/ (master's
+ * see queue.h), maildrop/ (sendmail's drop box: mode 1730, group
+ * setgid_group, so the setgid drop helper may add files and nothing
+ * more), private/ and public/ (service sockets; public/ is open to the
+ * drop group), and pid/ (master's
  * pid file, root's). master creates what is missing at every start, and
  * "pochta init" at instance creation. When not run as root everything
  * belongs to the current user and nothing is chown'ed.

@@ -144,10 +144,13 @@ static int queue_parse_arrival(const char *text, struct timeval *tv)
 }
 
 /* Per-file parse state: which once-only records were seen, and the
- * original recipient in force (from the last O record). */
+ * original recipient and DSN data in force (from the last O record and
+ * the N and Q records after it). */
 typedef struct queue_seen {
-	int version, arrival, sender, content;
+	int version, arrival, warn, sender, content;
 	char *orig;
+	int notify;
+	char *orcpt;
 } queue_seen_t;
 
 static void queue_take_rcpt(queue_msg_t *msg, const queue_record_t *rec, str_t *data,
@@ -160,7 +163,65 @@ static void queue_take_rcpt(queue_msg_t *msg, const queue_record_t *rec, str_t *
 	rcpt->offset = rec->offset;
 	rcpt->done = rec->type == 'D';
 	rcpt->orig = seen->orig ? mem_strdup(seen->orig) : NULL;
+	rcpt->dsn_notify = seen->notify;
+	rcpt->dsn_orcpt = seen->orcpt ? mem_strdup(seen->orcpt) : NULL;
 	rcpt->addr = str_steal(data);
+}
+
+/* The N record: the decimal flags, no leading zero. */
+static int queue_parse_notify(const str_t *data)
+{
+	int flags = 0;
+
+	if (data->len == 0 || data->len > QUEUE_NOTIFY_DIGITS_MAX || data->data[0] == '0')
+		return -1;
+	for (size_t i = 0; i < data->len; i++) {
+		if (!isdigit((unsigned char)data->data[i]))
+			return -1;
+		flags = flags * 10 + (data->data[i] - '0');
+	}
+	return queue_notify_valid(flags) ? flags : -1;
+}
+
+/* O, N and Q: what applies to the recipients after them. */
+static int queue_take_rcpt_data(const queue_record_t *rec, str_t *data, queue_seen_t *seen,
+				str_t *err)
+{
+	long long off = (long long)rec->offset;
+
+	switch (rec->type) {
+	case 'O':
+		if (data->len == 0)
+			return queue_reject(err, "empty original recipient record at offset %lld", off);
+		mem_free(seen->orig);
+		mem_free(seen->orcpt);
+		seen->orig = str_steal(data);
+		seen->orcpt = NULL;
+		seen->notify = 0;
+		return 0;
+	case 'N':
+		if (seen->notify || (seen->notify = queue_parse_notify(data)) < 0)
+			return queue_reject(err, "bad or repeated notify record at offset %lld", off);
+		return 0;
+	default:	/* 'Q' */
+		if (seen->orcpt || !queue_orcpt_valid(str_cstr(data)))
+			return queue_reject(err, "bad or repeated ORCPT record at offset %lld", off);
+		seen->orcpt = str_steal(data);
+		return 0;
+	}
+}
+
+/* The W record: one byte, "0" (no delay warning yet) or "1", at most once. */
+static int queue_take_warn(queue_msg_t *msg, const queue_record_t *rec, const str_t *data,
+			   queue_seen_t *seen, str_t *err)
+{
+	if (seen->warn++ || data->len != 1
+	    || (data->data[0] != QUEUE_WARN_PENDING && data->data[0] != QUEUE_WARN_SENT))
+		return queue_reject(err, "bad or repeated delay warning record at offset %lld",
+				    (long long)rec->offset);
+	msg->warn_offset = rec->data_offset;
+	msg->warned = data->data[0] == QUEUE_WARN_SENT;
+	return 0;
 }
 
 static int queue_take_record(queue_msg_t *msg, const queue_record_t *rec, str_t *data,
@@ -184,6 +245,8 @@ static int queue_take_record(queue_msg_t *msg, const queue_record_t *rec, str_t 
 		if (seen->arrival++ || queue_parse_arrival(str_cstr(data), &msg->arrival) < 0)
 			return queue_reject(err, "bad or repeated arrival record at offset %lld", off);
 		return 0;
+	case 'W':
+		return queue_take_warn(msg, rec, data, seen, err);
 	case 'S':
 		if (seen->sender++)
 			return queue_reject(err, "repeated sender record at offset %lld", off);
@@ -197,11 +260,9 @@ static int queue_take_record(queue_msg_t *msg, const queue_record_t *rec, str_t 
 		msg->attrs[msg->nattrs++].value = mem_strdup(eq + 1);
 		return 0;
 	case 'O':
-		if (data->len == 0)
-			return queue_reject(err, "empty original recipient record at offset %lld", off);
-		mem_free(seen->orig);
-		seen->orig = str_steal(data);
-		return 0;
+	case 'N':
+	case 'Q':
+		return queue_take_rcpt_data(rec, data, seen, err);
 	case 'R':
 	case 'D':
 		queue_take_rcpt(msg, rec, data, seen);
@@ -238,7 +299,7 @@ static int queue_check_end(const queue_reader_t *rd, const queue_record_t *rec,
 static int queue_parse(queue_reader_t *rd, queue_msg_t *msg, str_t *err)
 {
 	queue_record_t rec;
-	queue_seen_t seen = { 0, 0, 0, 0, NULL };
+	queue_seen_t seen = { 0, 0, 0, 0, 0, NULL, 0, NULL };
 	str_t data = STR_INIT;
 	off_t off = 0;
 	int ret;
@@ -259,6 +320,7 @@ static int queue_parse(queue_reader_t *rd, queue_msg_t *msg, str_t *err)
 		off = rec.data_offset + rec.len + 1;
 	}
 	mem_free(seen.orig);
+	mem_free(seen.orcpt);
 	str_free(&data);
 	return ret;
 }
@@ -303,9 +365,25 @@ void queue_msg_free(queue_msg_t *msg)
 	for (i = 0; i < msg->nrcpts; i++) {
 		mem_free(msg->rcpts[i].addr);
 		mem_free(msg->rcpts[i].orig);
+		mem_free(msg->rcpts[i].dsn_orcpt);
 	}
 	mem_free(msg->rcpts);
 	memset(msg, 0, sizeof(*msg));
+}
+
+const queue_rcpt_t *queue_msg_rcpt_at(const queue_msg_t *msg, const char *offset_text)
+{
+	char *end;
+	long long offset;
+
+	errno = 0;
+	offset = strtoll(offset_text, &end, 10);
+	if (*offset_text == 0 || *end != 0 || errno != 0)
+		return NULL;
+	for (size_t i = 0; i < msg->nrcpts; i++)
+		if (msg->rcpts[i].offset == (off_t)offset)
+			return &msg->rcpts[i];
+	return NULL;
 }
 
 const char *queue_msg_attr(const queue_msg_t *msg, const char *name)

@@ -161,3 +161,34 @@ char *str_trim(char *cstr)
 		*--end = 0;
 	return cstr;
 }
+
+/* The letter of c's C escape (n for a newline), or 0 when it has none. */
+static char str_c_escape(unsigned char c)
+{
+	switch (c) {
+	case '\a': return 'a';
+	case '\b': return 'b';
+	case '\f': return 'f';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	case '\t': return 't';
+	case '\v': return 'v';
+	case '\\': return '\\';
+	default: return 0;
+	}
+}
+
+void str_append_escaped(str_t *s, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+		char letter = str_c_escape(c);
+
+		if (letter)
+			str_printf(s, "\\%c", letter);
+		else if (c >= ' ' && c < 0x7f)
+			str_putc(s, c);
+		else
+			str_printf(s, "\\%03o", c);
+	}
+}

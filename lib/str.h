@@ -36,4 +36,8 @@ char *str_steal(str_t *s);			/* caller owns the buffer; s is empty after */
 /* Trim white space at both ends of a C string, in place; returns the start. */
 char *str_trim(char *cstr);
 
+/* Append len bytes of untrusted data as the mail log shows them: C
+ * escapes (\r, \n, \\, ...) and \ooo for other unprintable bytes. */
+void str_append_escaped(str_t *s, const char *data, size_t len);
+
 #endif

@@ -296,6 +296,12 @@ size_t stream_pending(const stream_t *st)
 	return st->read_end - st->read_pos;
 }
 
+size_t stream_peek(const stream_t *st, const char **data)
+{
+	*data = st->read_buf + st->read_pos;
+	return st->read_end - st->read_pos;
+}
+
 void stream_discard_pending(stream_t *st)
 {
 	st->read_pos = st->read_end = 0;

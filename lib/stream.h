@@ -58,6 +58,9 @@ int stream_getline(stream_t *st, str_t *line, size_t limit);
  * closes first; out then holds the bytes that did arrive. */
 int stream_read_exact(stream_t *st, str_t *out, size_t len);
 size_t stream_pending(const stream_t *st);	/* bytes buffered but unread */
+/* The buffered unread bytes, without taking them: their count, and where
+ * they start in *data (valid until the next call on st). */
+size_t stream_peek(const stream_t *st, const char **data);
 void stream_discard_pending(stream_t *st);	/* drop them (STARTTLS) */
 
 int stream_write(stream_t *st, const void *data, size_t len);

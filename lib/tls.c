@@ -1,5 +1,6 @@
 /*
- * tls: server-side TLS with OpenSSL under a stream (see tls.h).
+ * tls: server-side TLS with OpenSSL under a stream (see tls.h), and the
+ * connection code both sides share (tls_conn.h).
  *
  * The files are read while still privileged (the key is readable by root
  * only); the context is made from their text once per process, after the
@@ -13,9 +14,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -25,11 +29,12 @@
 
 #include "conf.h"
 #include "mem.h"
-#include "tls.h"
+#include "tls_conn.h"
 
 #define TLS_MS_PER_SEC 1000
 #define TLS_REASON_MAX 256		/* one OpenSSL error string */
-#define TLS_SESSION_CONTEXT "pochta"	/* session cache scope */
+#define TLS_SESSION_CONTEXT "pochta"	/* the scope of resumed sessions */
+#define TLS_TICKETS_PER_HANDSHAKE 1	/* TLS 1.3 tickets: an SMTP client needs one */
 
 /* TLS 1.2 suites: forward secret, AEAD only. TLS 1.3 keeps OpenSSL's. */
 #define TLS_CIPHERS_12 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
@@ -38,10 +43,6 @@
 
 struct tls_server {
 	SSL_CTX *ctx;
-};
-
-struct tls_conn {
-	SSL *ssl;
 };
 
 int tls_level_parse(const char *text)
@@ -65,8 +66,7 @@ int tls_protocols_parse(const char *text)
 	return -1;
 }
 
-/* OpenSSL's reason for the last failure (the queue is emptied), or dflt. */
-static void tls_reason(str_t *err, const char *what, const char *dflt)
+void tls_conn_reason(str_t *err, const char *what, const char *dflt)
 {
 	unsigned long code = ERR_get_error();
 	char reason[TLS_REASON_MAX];
@@ -85,6 +85,8 @@ static int tls_server_settings(SSL_CTX *ctx, int min_version)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
 			    | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* a per-process cache would resume only in the same process: tickets only */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	return SSL_CTX_set_min_proto_version(ctx, min_version)
 	    && SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION)
 	    && SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12)
@@ -141,13 +143,13 @@ tls_server_t *tls_server_create(const str_t *cert_pem, const str_t *key_pem, int
 	tls_server_t *srv;
 
 	if (ctx == NULL || !tls_server_settings(ctx, min_version)) {
-		tls_reason(err, "TLS settings", "failed");
+		tls_conn_reason(err, "TLS settings", "failed");
 	} else if (!tls_use_cert(ctx, cert_pem)) {
-		tls_reason(err, "certificate", "no certificate found");
+		tls_conn_reason(err, "certificate", "no certificate found");
 	} else if (!tls_use_key(ctx, key_pem)) {
-		tls_reason(err, "private key", "no private key found");
+		tls_conn_reason(err, "private key", "no private key found");
 	} else if (SSL_CTX_check_private_key(ctx) != 1) {
-		tls_reason(err, "private key", "the key does not match the certificate");
+		tls_conn_reason(err, "private key", "the key does not match the certificate");
 	} else {
 		srv = mem_calloc(1, sizeof(*srv));
 		srv->ctx = ctx;
@@ -163,6 +165,22 @@ void tls_server_free(tls_server_t *srv)
 		return;
 	SSL_CTX_free(srv->ctx);
 	mem_free(srv);
+}
+
+int tls_server_tickets(tls_server_t *srv, const tls_ticket_keys_t *keys, long lifetime, str_t *err)
+{
+	if (keys == NULL || keys->count == 0 || lifetime <= 0) {
+		SSL_CTX_set_options(srv->ctx, SSL_OP_NO_TICKET);
+		return 0;
+	}
+	SSL_CTX_set_timeout(srv->ctx, lifetime);
+	if (SSL_CTX_set_num_tickets(srv->ctx, TLS_TICKETS_PER_HANDSHAKE) != 1
+	    || tls_ticket_install(srv->ctx, keys, lifetime) < 0) {
+		tls_conn_reason(err, "session tickets", "cannot use the keys");
+		SSL_CTX_set_options(srv->ctx, SSL_OP_NO_TICKET);
+		return -1;
+	}
+	return 0;
 }
 
 /* Map an SSL_read/SSL_write result to the stream hook convention. */
@@ -240,8 +258,9 @@ static int tls_wait(int fd, short events, long long deadline_ms)
 	}
 }
 
-/* SSL_accept until done, a failure, or the deadline; 0 or -1 with err. */
-static int tls_handshake(SSL *ssl, int fd, int timeout, str_t *err)
+/* SSL_accept or SSL_connect until done, a failure, or the deadline; 0 or
+ * -1 with err. */
+static int tls_handshake(SSL *ssl, int fd, enum tls_conn_role role, int timeout, str_t *err)
 {
 	long long deadline_ms = tls_now_ms() + (long long)timeout * TLS_MS_PER_SEC;
 
@@ -250,11 +269,12 @@ static int tls_handshake(SSL *ssl, int fd, int timeout, str_t *err)
 
 		ERR_clear_error();
 		errno = 0;
-		if ((n = SSL_accept(ssl)) == 1)
+		n = role == TLS_CONN_SERVER ? SSL_accept(ssl) : SSL_connect(ssl);
+		if (n == 1)
 			return 0;
 		code = SSL_get_error(ssl, n);
 		if (code != SSL_ERROR_WANT_READ && code != SSL_ERROR_WANT_WRITE) {
-			tls_reason(err, NULL, code == SSL_ERROR_SSL ? "protocol error" : "lost connection");
+			tls_conn_reason(err, NULL, code == SSL_ERROR_SSL ? "protocol error" : "lost connection");
 			return -1;
 		}
 		ready = tls_wait(fd, code == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms);
@@ -265,31 +285,48 @@ static int tls_handshake(SSL *ssl, int fd, int timeout, str_t *err)
 	}
 }
 
-tls_conn_t *tls_server_accept(tls_server_t *srv, stream_t *st, int timeout, str_t *err)
+/*
+ * OpenSSL writes whole records; with Nagle's algorithm the reply after the
+ * session ticket would wait for the client to acknowledge the ticket, a
+ * delayed ACK away (40 ms per session on Linux). Not a TCP socket: no harm.
+ */
+static void tls_no_delay(int fd)
+{
+	int on = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+tls_conn_t *tls_conn_start(SSL *ssl, stream_t *st, enum tls_conn_role role, int timeout,
+			   str_t *err)
 {
 	int fd = stream_fd(st);
 	int flags = fcntl(fd, F_GETFL);
 	tls_conn_t *conn;
-	SSL *ssl;
 
+	tls_no_delay(fd);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		str_set(err, "cannot make the socket non-blocking");
-		return NULL;
+	} else if (tls_handshake(ssl, fd, role, timeout, err) == 0) {
+		conn = mem_calloc(1, sizeof(*conn));
+		conn->ssl = ssl;
+		stream_set_io(st, tls_read, tls_write, conn);
+		return conn;
 	}
-	ssl = SSL_new(srv->ctx);
-	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
-		tls_reason(err, NULL, "cannot start a TLS session");
+	SSL_free(ssl);
+	return NULL;
+}
+
+tls_conn_t *tls_server_accept(tls_server_t *srv, stream_t *st, int timeout, str_t *err)
+{
+	SSL *ssl = SSL_new(srv->ctx);
+
+	if (ssl == NULL || SSL_set_fd(ssl, stream_fd(st)) != 1) {
+		tls_conn_reason(err, NULL, "cannot start a TLS session");
 		SSL_free(ssl);
 		return NULL;
 	}
-	if (tls_handshake(ssl, fd, timeout, err) < 0) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	conn = mem_calloc(1, sizeof(*conn));
-	conn->ssl = ssl;
-	stream_set_io(st, tls_read, tls_write, conn);
-	return conn;
+	return tls_conn_start(ssl, st, TLS_CONN_SERVER, timeout, err);
 }
 
 void tls_conn_describe(const tls_conn_t *conn, str_t *out)
@@ -300,6 +337,11 @@ void tls_conn_describe(const tls_conn_t *conn, str_t *out)
 
 	str_printf(out, "%s with cipher %s (%d/%d bits)", SSL_get_version(conn->ssl),
 		   SSL_CIPHER_get_name(cipher), bits, alg_bits);
+}
+
+int tls_conn_reused(const tls_conn_t *conn)
+{
+	return SSL_session_reused(conn->ssl) == 1;
 }
 
 void tls_conn_close(tls_conn_t *conn, stream_t *st)

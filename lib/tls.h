@@ -4,6 +4,7 @@
  *
  *   tls_pem_read(cert_file, &cert, &err)...                   while root
  *   srv = tls_server_create(&cert, &key, min_version, &err); unprivileged
+ *   tls_server_tickets(srv, &keys, lifetime, &err);           resumption
  *   conn = tls_server_accept(srv, stream, timeout, &err);    per client
  *   ... stream_getline/stream_write now run over TLS ...
  *   tls_conn_close(conn, stream);                              close_notify
@@ -15,12 +16,15 @@
  * without DHE), no compression, no renegotiation. tls_server_accept makes
  * the descriptor non-blocking, runs the handshake within the timeout, and
  * slides non-blocking SSL_read/SSL_write hooks under the stream.
+ * Sessions resume only through tickets made with keys every process shares
+ * (tls_ticket.h): OpenSSL's per-process session cache is off.
  */
 #ifndef POCHTA_TLS_H
 #define POCHTA_TLS_H
 
 #include "str.h"
 #include "stream.h"
+#include "tls_ticket.h"
 
 /* smtpd_tls_security_level ("" means none, as in Postfix) */
 enum tls_level {
@@ -50,6 +54,10 @@ void tls_pem_free(str_t *pem);
 tls_server_t *tls_server_create(const str_t *cert_pem, const str_t *key_pem, int min_version,
 				str_t *err);
 void tls_server_free(tls_server_t *srv);
+/* Session tickets with the shared keys, valid for lifetime seconds; with
+ * no keys (NULL or empty) or a lifetime <= 0, no tickets and so no
+ * resumption. 0, or -1 with err (then no tickets either). */
+int tls_server_tickets(tls_server_t *srv, const tls_ticket_keys_t *keys, long lifetime, str_t *err);
 
 /* The server handshake on st's descriptor within timeout seconds; NULL
  * with the reason in err ("lost connection", "timeout", OpenSSL's words).
@@ -57,6 +65,8 @@ void tls_server_free(tls_server_t *srv);
 tls_conn_t *tls_server_accept(tls_server_t *srv, stream_t *st, int timeout, str_t *err);
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)" */
 void tls_conn_describe(const tls_conn_t *conn, str_t *out);
+/* The client resumed an earlier session (abbreviated handshake). */
+int tls_conn_reused(const tls_conn_t *conn);
 /* Send close_notify without waiting, put the plain transport back, free. */
 void tls_conn_close(tls_conn_t *conn, stream_t *st);
 

@@ -33,19 +33,6 @@ static void local_reply_all(const ipc_msg_t *req, ipc_msg_t *reply, local_status
 			local_reply(reply, ipc_value(req, i, NULL), st);
 }
 
-static const queue_rcpt_t *local_find_rcpt(const queue_msg_t *qm, const char *offset_text)
-{
-	char *end;
-	long long offset = strtoll(offset_text, &end, 10);
-
-	if (*offset_text == 0 || *end != 0)
-		return NULL;
-	for (size_t i = 0; i < qm->nrcpts; i++)
-		if (qm->rcpts[i].offset == (off_t)offset)
-			return &qm->rcpts[i];
-	return NULL;
-}
-
 /* The start of the content, for the loop check. */
 static void local_read_header(const local_ctx_t *ctx, local_msg_t *msg)
 {
@@ -98,7 +85,7 @@ static void local_deliver_all(const local_ctx_t *ctx, const local_msg_t *msg,
 
 		if (strcmp(ipc_name(req, i), "offset") != 0)
 			continue;
-		if ((rcpt = local_find_rcpt(msg->qm, offset)) == NULL)
+		if ((rcpt = queue_msg_rcpt_at(msg->qm, offset)) == NULL)
 			local_status_set(st, "4.3.0", "recipient not found in queue file");
 		else if (rcpt->done)
 			local_status_set(st, "2.0.0", "already delivered");

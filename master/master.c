@@ -107,5 +107,6 @@ int main(int argc, char **argv)
 		 conf_str("mail_version"), m.config_dir);
 	if (!foreground)
 		master_detach_done(ready_fd);
+	master_tls_init(&m);
 	master_loop(&m);
 }

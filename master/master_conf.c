@@ -19,7 +19,8 @@
 #include "queue_dirs.h"
 
 #define MASTER_PORT_MAX 65535
-#define MASTER_ARGV_FIXED 9	/* command -c DIR -n NAME -t TYPE -u, and the NULL */
+#define MASTER_ARGV_FIXED 11	/* command -c DIR -n NAME -t TYPE -u -o stress=yes, and the NULL */
+#define MASTER_STRESS_OPTION "stress=yes"	/* Postfix's overload flag */
 
 /* main.cf, then master's -o overrides. */
 int master_conf_main(const master_t *m, str_t *err)
@@ -172,8 +173,8 @@ static char *master_program(const char *command)
 	return str_steal(&path);
 }
 
-/* command -c DIR -n NAME -t TYPE [-u] (-o pair)... master.cf args */
-static char **master_argv(const master_t *m, const conf_service_t *cs)
+/* command -c DIR -n NAME -t TYPE [-u] (-o pair)... [-o stress=yes] master.cf args */
+static char **master_argv(const master_t *m, const conf_service_t *cs, int stress)
 {
 	size_t max = MASTER_ARGV_FIXED + 2 * m->noverrides + cs->nargs;
 	char **argv = mem_calloc(max, sizeof(*argv));
@@ -192,6 +193,10 @@ static char **master_argv(const master_t *m, const conf_service_t *cs)
 		argv[n++] = mem_strdup("-o");
 		argv[n++] = mem_strdup(m->overrides[i]);
 	}
+	if (stress) {
+		argv[n++] = mem_strdup("-o");
+		argv[n++] = mem_strdup(MASTER_STRESS_OPTION);
+	}
 	for (size_t i = 0; i < cs->nargs; i++)
 		argv[n++] = mem_strdup(cs->args[i]);
 	return argv;
@@ -203,7 +208,7 @@ static master_service_t *master_instance(const master_t *m, const conf_service_t
 
 	s->name = mem_strdup(cs->name);
 	s->program = master_program(cs->command);
-	s->argv = master_argv(m, cs);
+	s->argv = master_argv(m, cs, 0);
 	s->maxproc = cs->maxproc;
 	s->listen_fd = -1;
 	return s;
@@ -250,6 +255,7 @@ static int master_inet_instances(const master_t *m, const conf_service_t *cs,
 	for (size_t i = 0; i < addrs.count; i++) {
 		master_service_t *s = master_instance(m, cs);
 
+		s->stress_argv = master_argv(m, cs, 1);
 		s->host = addrs.items[i] ? mem_strdup(addrs.items[i]) : NULL;
 		s->port = port;
 		str_printf(&key, "inet [%s]:%d", s->host ? s->host : "*", port);
@@ -317,11 +323,17 @@ int master_conf_services(const master_t *m, master_service_t **out, str_t *err)
 	return rc;
 }
 
+static void master_argv_free(char **argv)
+{
+	for (char **a = argv; a && *a; a++)
+		mem_free(*a);
+	mem_free(argv);
+}
+
 void master_service_free(master_service_t *s)
 {
-	for (char **a = s->argv; a && *a; a++)
-		mem_free(*a);
-	mem_free(s->argv);
+	master_argv_free(s->argv);
+	master_argv_free(s->stress_argv);
 	mem_free(s->key);
 	mem_free(s->name);
 	mem_free(s->host);
@@ -333,4 +345,9 @@ void master_service_free(master_service_t *s)
 int master_service_resident(const master_service_t *s)
 {
 	return s->wakeup > 0 && s->path != NULL;
+}
+
+int master_service_idle(const master_service_t *s)
+{
+	return s->children == 0 && !s->stress;
 }

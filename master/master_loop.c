@@ -2,8 +2,14 @@
  * master_loop: master's event loop. It polls the signal pipe, the status
  * pipe, and the listener of every service that needs a child (none
  * available, below maxproc, not throttled); a client waiting there makes
- * master start one. Resident services (unix, with a wakeup time) are kept
- * running and woken every wakeup seconds. SIGTERM/SIGINT stop everything.
+ * master start one. At maxproc, an inet service's waiting client makes
+ * master start one extra short-lived process with "-o stress=yes", outside
+ * the limit and one at a time, which tells each waiting client that the
+ * server is busy (smtpd: 421 4.3.2) instead of leaving it in the listen
+ * queue; master logs Postfix's process limit warning. Resident services
+ * (unix, with a wakeup time) are kept running and woken every wakeup
+ * seconds; the TLS ticket keys are rotated on time. SIGTERM/SIGINT stop
+ * everything.
  */
 #include <errno.h>
 #include <limits.h>
@@ -37,6 +43,26 @@ static int master_wants_child(const master_service_t *s, time_t now)
 		&& (s->maxproc == 0 || s->children < s->maxproc);
 }
 
+/* An inet service whose every allowed process is busy: a client waiting
+ * there gets the busy-answering process rather than silence. */
+static int master_wants_stress(const master_service_t *s, time_t now)
+{
+	return s->stress_argv != NULL && s->listen_fd >= 0 && s->avail == 0 && !s->stress
+		&& now >= s->throttle_until && s->maxproc > 0 && s->children >= s->maxproc;
+}
+
+/* Postfix's warning, at most every MASTER_BUSY_WARN_INTERVAL seconds. */
+static void master_busy_warn(master_service_t *s, time_t now)
+{
+	if (s->busy_warned != 0 && now - s->busy_warned < MASTER_BUSY_WARN_INTERVAL)
+		return;
+	s->busy_warned = now;
+	log_warning("service \"%s\" (%s) has reached its process limit \"%d\": "
+		    "new clients may experience noticeable delays", s->name, s->key, s->maxproc);
+	log_warning("to avoid this condition, increase the process count in master.cf "
+		    "or reduce the service time per client");
+}
+
 /* Resident services run all the time; a lost wake-up only delays mail. */
 static void master_residents(master_t *m, time_t now)
 {
@@ -66,6 +92,7 @@ static int master_timeout_ms(const master_t *m, time_t now)
 {
 	time_t when = 0;
 
+	master_earliest(&when, m->tls_rotate_at, now);
 	for (const master_service_t *s = m->services; s; s = s->next) {
 		master_earliest(&when, s->throttle_until, now);
 		if (master_service_resident(s))
@@ -92,7 +119,7 @@ static size_t master_poll_set(master_t *m, time_t now, struct pollfd **fds,
 	(*fds)[n++] = (struct pollfd){ .fd = master_sig_fd(), .events = POLLIN };
 	(*fds)[n++] = (struct pollfd){ .fd = m->status_fd[0], .events = POLLIN };
 	for (master_service_t *s = m->services; s; s = s->next) {
-		if (!master_wants_child(s, now))
+		if (!master_wants_child(s, now) && !master_wants_stress(s, now))
 			continue;
 		(*polled)[n] = s;
 		(*fds)[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
@@ -100,15 +127,25 @@ static size_t master_poll_set(master_t *m, time_t now, struct pollfd **fds,
 	return n;
 }
 
-/* A client waits on these listeners: start a child unless one came free. */
+/* A client waits on these listeners: start a child unless one came free,
+ * or the busy-answering one when the process limit is reached. */
 static void master_serve_listeners(master_t *m, struct pollfd *fds,
 				   master_service_t **polled, size_t n)
 {
 	time_t now = master_now();
 
-	for (size_t i = MASTER_FIXED_FDS; i < n; i++)
-		if (fds[i].revents && master_wants_child(polled[i], now))
-			master_spawn(m, polled[i]);
+	for (size_t i = MASTER_FIXED_FDS; i < n; i++) {
+		master_service_t *s = polled[i];
+
+		if (!fds[i].revents)
+			continue;
+		if (master_wants_child(s, now)) {
+			master_spawn(m, s);
+		} else if (master_wants_stress(s, now)) {
+			master_busy_warn(s, now);
+			master_spawn_stress(m, s);
+		}
+	}
 }
 
 _Noreturn void master_loop(master_t *m)
@@ -121,6 +158,7 @@ _Noreturn void master_loop(master_t *m)
 
 	for (;;) {
 		now = master_now();
+		master_tls_tick(m, now);
 		master_residents(m, now);
 		n = master_poll_set(m, now, &fds, &polled, &cap);
 		if (poll(fds, n, master_timeout_ms(m, now)) < 0 && errno != EINTR)

@@ -31,7 +31,7 @@ static master_service_t *master_take(master_service_t **list, const char *key)
 static void master_retire(master_t *m, master_service_t *s)
 {
 	master_listen_close(s);
-	if (s->children == 0) {
+	if (master_service_idle(s)) {
 		master_service_free(s);
 		return;
 	}
@@ -52,11 +52,14 @@ static void master_swap_str(char **a, char **b)
 static void master_adopt(master_service_t *running, master_service_t *fresh)
 {
 	char **argv = running->argv;
+	char **stress_argv = running->stress_argv;
 
 	master_swap_str(&running->name, &fresh->name);
 	master_swap_str(&running->program, &fresh->program);
 	running->argv = fresh->argv;
 	fresh->argv = argv;
+	running->stress_argv = fresh->stress_argv;
+	fresh->stress_argv = stress_argv;
 	running->maxproc = fresh->maxproc;
 	if (running->wakeup != fresh->wakeup)
 		running->next_wakeup = 0;
@@ -119,6 +122,7 @@ void master_reload(master_t *m)
 	master_log_target();
 	log_info("reload -- version %s, configuration %s", conf_str("mail_version"), m->config_dir);
 	master_merge(m, fresh);
+	master_tls_reload(m);
 	master_signal_children(m, SIGHUP);
 	str_free(&err);
 }

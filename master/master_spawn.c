@@ -7,7 +7,12 @@
  * error (non-zero exit, not a signal) before the first client, or for a
  * resident service soon after its start: otherwise one that dies in its
  * own set-up would be restarted in a tight loop. A child killed by a
- * signal once running is simply replaced.
+ * signal once running is simply replaced, unless its service's children
+ * die that way MASTER_CRASH_MAX times within MASTER_CRASH_WINDOW seconds:
+ * one that crashes on every client, or right after reporting ready, is
+ * throttled too rather than restarted in a loop that fills the log. The busy-answering child of a
+ * service at its limit (master_spawn_stress) runs the service's argv with
+ * "-o stress=yes"; its status reports never make it an available process.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +29,13 @@
 
 #define MASTER_STATUS_BATCH 64		/* status records read at once */
 #define MASTER_RESIDENT_STARTUP 10	/* seconds in which a resident service's exit is a failed start */
+#define MASTER_CRASH_MAX 5		/* abnormal exits of one service that make a crash loop */
+#define MASTER_CRASH_WINDOW 10		/* seconds in which they must happen */
 #define MASTER_CHILD_FD_MIN (DAEMON_LISTEN_FD + 1)	/* above what a child keeps */
 
 /* In the new child: never returns. */
-static _Noreturn void master_child_exec(const master_t *m, const master_service_t *s, pid_t master)
+static _Noreturn void master_child_exec(const master_t *m, const master_service_t *s, char **argv,
+					pid_t master)
 {
 	int status_fd, listen_fd;
 
@@ -47,7 +55,7 @@ static _Noreturn void master_child_exec(const master_t *m, const master_service_
 	/* close-on-exec rather than close, so a failed exec can still log */
 	if (close_range(MASTER_CHILD_FD_MIN, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 		log_fatal("close_range: %m");
-	execv(s->program, s->argv);
+	execv(s->program, argv);
 	log_fatal("execute %s: %m", s->program);
 }
 
@@ -57,7 +65,8 @@ static void master_throttle(master_service_t *s)
 	s->throttle_until = master_now() + conf_time("service_throttle_time");
 }
 
-void master_spawn(master_t *m, master_service_t *s)
+/* A new child running argv; NULL when fork failed (the service is throttled). */
+static master_child_t *master_fork(master_t *m, master_service_t *s, char **argv)
 {
 	master_child_t *c;
 	sigset_t all, old;
@@ -69,22 +78,42 @@ void master_spawn(master_t *m, master_service_t *s)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		master_child_exec(m, s, master);
+		master_child_exec(m, s, argv, master);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		log_warning("fork: %m");
 		master_throttle(s);
-		return;
+		return NULL;
 	}
 	c = mem_calloc(1, sizeof(*c));
 	c->pid = pid;
 	c->serv = s;
-	c->avail = 1;		/* until it reports otherwise */
 	c->started = master_now();
 	c->next = m->children;
 	m->children = c;
+	return c;
+}
+
+void master_spawn(master_t *m, master_service_t *s)
+{
+	master_child_t *c = master_fork(m, s, s->argv);
+
+	if (c == NULL)
+		return;
+	c->avail = 1;		/* until it reports otherwise */
 	s->children++;
 	s->avail++;
+}
+
+/* Outside the service's counts: it never takes a process slot. */
+void master_spawn_stress(master_t *m, master_service_t *s)
+{
+	master_child_t *c = master_fork(m, s, s->stress_argv);
+
+	if (c == NULL)
+		return;
+	c->stress = 1;
+	s->stress = 1;
 }
 
 static master_child_t *master_child_find(master_t *m, pid_t pid)
@@ -105,6 +134,8 @@ static void master_status_apply(master_t *m, const daemon_status_t *st)
 	c->reported = 1;
 	if (!avail)
 		c->taken = 1;
+	if (c->stress)
+		return;		/* never one of the service's available processes */
 	if (c->avail != avail) {
 		c->avail = avail;
 		c->serv->avail += avail ? 1 : -1;
@@ -142,6 +173,18 @@ static int master_child_failed_startup(const master_child_t *c, int status)
 	return c->serv->wakeup == 0 || master_now() - c->started < MASTER_RESIDENT_STARTUP;
 }
 
+/* One more abnormal exit of the service: 1 when they make a crash loop. */
+static int master_crash_loop(master_service_t *s)
+{
+	time_t now = master_now();
+
+	if (now - s->crash_since >= MASTER_CRASH_WINDOW) {
+		s->crash_since = now;
+		s->crashes = 0;
+	}
+	return ++s->crashes >= MASTER_CRASH_MAX;
+}
+
 static void master_report_exit(master_child_t *c, int status)
 {
 	if (WIFEXITED(status))
@@ -150,8 +193,16 @@ static void master_report_exit(master_child_t *c, int status)
 	else if (WIFSIGNALED(status))
 		log_warning("process %s pid %ld killed by signal %d",
 			    c->serv->program, (long)c->pid, WTERMSIG(status));
-	if (master_child_failed_startup(c, status) && c->serv->throttle_until <= master_now())
+	if (c->serv->throttle_until > master_now())
+		return;
+	if (master_child_failed_startup(c, status)) {
 		master_throttle(c->serv);
+	} else if (!c->signalled && master_crash_loop(c->serv)) {
+		log_warning("service %s: %d abnormal exits within %d seconds: not restarted for %lds",
+			    c->serv->name, c->serv->crashes, MASTER_CRASH_WINDOW,
+			    conf_time("service_throttle_time"));
+		master_throttle(c->serv);
+	}
 }
 
 static void master_forget_retired(master_t *m, master_service_t *s)
@@ -175,13 +226,17 @@ static void master_child_gone(master_t *m, master_child_t *c, int status, int lo
 			break;
 		}
 	}
-	s->children--;
-	if (c->avail)
-		s->avail--;
+	if (c->stress) {
+		s->stress = 0;
+	} else {
+		s->children--;
+		if (c->avail)
+			s->avail--;
+	}
 	if (logging && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		master_report_exit(c, status);
 	mem_free(c);
-	if (s->retired && s->children == 0)
+	if (s->retired && master_service_idle(s))
 		master_forget_retired(m, s);
 }
 

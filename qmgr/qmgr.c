@@ -5,7 +5,9 @@
  * incoming/". smtpd skips pokes that would follow its previous one within
  * TRIGGER_COALESCE_MS, so every poke taken (and the start) also owes a
  * second scan that long afterwards (trigger.h). A timer scans incoming/
- * anyway (a lost poke only delays) and deferred/ every queue_run_delay.
+ * anyway (a lost poke only delays) and deferred/ every queue_run_delay. A
+ * scan that stopped at qmgr_message_active_limit is taken up again as
+ * soon as half the active queue is free.
  *
  * SIGHUP, or a rebuilt lookup table: finish the deliveries in flight, then
  * exit (master starts a new qmgr with the new configuration or table).
@@ -32,6 +34,8 @@ static int qmgr_wakeups[QMGR_WAKEUP_CONN_MAX];
 static size_t qmgr_nwakeups;
 static int qmgr_scan_wanted = 1;
 static double qmgr_followup;	/* monotonic time of the scan owed to pokes; 0: none */
+static int qmgr_incoming_left;	/* the last scan of incoming/ stopped at the active limit */
+static int qmgr_deferred_left;	/* and that of deferred/ */
 
 double qmgr_now(void)
 {
@@ -64,6 +68,8 @@ static void qmgr_pre_drop(void)
 	if (resolve_init(&err) != 0)
 		log_fatal("%s", str_cstr(&err));
 	str_free(&err);
+	qmgr_route_init();
+	qmgr_transport_init();
 }
 
 static void qmgr_read_conf(void)
@@ -73,6 +79,7 @@ static void qmgr_read_conf(void)
 	qmgr_conf.run_delay = conf_time("queue_run_delay");
 	qmgr_conf.min_backoff = conf_time("minimal_backoff_time");
 	qmgr_conf.max_backoff = conf_time("maximal_backoff_time");
+	qmgr_conf.delay_warning = conf_time("delay_warning_time");
 	qmgr_conf.ipc_timeout = conf_time("ipc_timeout");
 	qmgr_conf.daemon_timeout = conf_time("daemon_timeout");
 	if (qmgr_conf.local_limit > QMGR_CONCURRENCY_MAX) {
@@ -85,6 +92,11 @@ static void qmgr_read_conf(void)
 }
 
 /* A wake-up connection: its bytes carry nothing, the connection is the news. */
+void qmgr_scan_request(void)
+{
+	qmgr_scan_wanted = 1;
+}
+
 static void qmgr_accept_wakeup(void)
 {
 	int fd = accept4(daemon_listen_fd(), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -114,12 +126,13 @@ static void qmgr_close_wakeup(size_t i)
 	qmgr_wakeups[i] = qmgr_wakeups[--qmgr_nwakeups];
 }
 
+/* Waiting messages first (they are older), then the ready list. */
 static void qmgr_dispatch(void)
 {
-	qmgr_transport_t *local = qmgr_transport_local();
 	qmgr_message_t *msg;
 
-	while (qmgr_active_ready() > 0 && qmgr_transport_has_slot(local))
+	qmgr_dest_pump();
+	while (qmgr_active_ready() > 0 && qmgr_deliver_can_dispatch())
 		if ((msg = qmgr_active_next()) != NULL)
 			qmgr_route_message(msg);
 }
@@ -140,28 +153,43 @@ static int qmgr_followup_due(void)
 	return QMGR_POLL_MAX_MS;
 }
 
+/*
+ * The scans that are due: by their timers, for a poke (postponed while
+ * enough work is ready: one directory read then serves many pokes), and
+ * when the active queue has room again after a scan that had to leave
+ * files behind at its limit.
+ */
+static void qmgr_scans(double now, double *next_incoming, double *next_deferred)
+{
+	int room = qmgr_scan_room();
+
+	if ((qmgr_scan_wanted && qmgr_active_ready() < (size_t)qmgr_conf.local_limit) ||
+	    now >= *next_incoming || (qmgr_incoming_left && room)) {
+		qmgr_scan_wanted = 0;
+		qmgr_incoming_left = qmgr_scan_incoming();
+		*next_incoming = now + QMGR_SAFETY_SCAN;
+	}
+	if (now >= *next_deferred || (qmgr_deferred_left && room)) {
+		qmgr_deferred_left = qmgr_scan_deferred();
+		if (now >= *next_deferred)
+			*next_deferred = now + (double)qmgr_conf.run_delay;
+	}
+}
+
 /* Scans due now, then dispatch; returns the poll timeout in ms. */
 static int qmgr_run_timers(double *next_incoming, double *next_deferred)
 {
 	double now = qmgr_now(), wait_ms;
 	int followup_ms = qmgr_followup_due();
 
-	/* Postpone a poked scan while enough work is ready: one directory
-	 * read then serves many pokes. */
-	if ((qmgr_scan_wanted && qmgr_active_ready() < (size_t)qmgr_conf.local_limit) ||
-	    now >= *next_incoming) {
-		qmgr_scan_wanted = 0;
-		qmgr_scan_incoming();
-		*next_incoming = now + QMGR_SAFETY_SCAN;
-	}
-	if (now >= *next_deferred) {
-		qmgr_scan_deferred();
-		*next_deferred = now + (double)qmgr_conf.run_delay;
-	}
+	qmgr_scans(now, next_incoming, next_deferred);
+	qmgr_dest_timers();
 	qmgr_dispatch();
 	qmgr_deliver_timers();
 	if (qmgr_scan_wanted && qmgr_active_ready() < (size_t)qmgr_conf.local_limit)
 		return 0;	/* dispatch made room for the postponed scan */
+	if ((qmgr_incoming_left || qmgr_deferred_left) && qmgr_scan_room())
+		return 0;	/* and for what the last scans left behind */
 	wait_ms = ((*next_incoming < *next_deferred ? *next_incoming : *next_deferred) - now) * 1000;
 	if (wait_ms < 0)
 		return 0;

@@ -1,9 +1,13 @@
 /*
  * qmgr_defer: keep a message for a later attempt. Recipients settled in
- * this attempt are marked done in the file (one fdatasync for the whole
- * batch), the file's mtime becomes the next retry time, and the file moves
- * to deferred/, where qmgr_scan_deferred finds it when that time comes.
+ * this attempt are marked done in the file, and the delay warning when it
+ * went out in this attempt (one fdatasync for all the marks), the file's
+ * mtime becomes the next retry time, and the file moves to deferred/,
+ * where qmgr_scan_deferred finds it when that time comes. A file qmgr
+ * could not even open goes there too, due after minimal_backoff_time.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +15,8 @@
 #include "backoff.h"
 #include "log.h"
 #include "qmgr.h"
+
+#define QMGR_DEFER_PATH_MAX 256		/* "active/ID" */
 
 /* When a mark fails the rest stay unmarked: those recipients are tried
  * again, a duplicate rather than a loss. */
@@ -26,6 +32,12 @@ static void qmgr_defer_mark_done(qmgr_message_t *msg)
 			break;
 		}
 		marked++;
+	}
+	if (msg->warned_now) {
+		if (queue_mark_warned(msg->fd, msg->qm.warn_offset) < 0)
+			log_warning("%s: mark the delay warning sent: %m", msg->id);
+		else
+			marked++;
 	}
 	if (marked > 0 && fdatasync(msg->fd) < 0)
 		log_warning("%s: fdatasync: %m", msg->id);
@@ -43,4 +55,17 @@ void qmgr_defer_file(qmgr_message_t *msg)
 		log_warning("%s: set retry time: %m", msg->id);
 	if (queue_move(msg->id, QUEUE_ACTIVE, QUEUE_DEFERRED) < 0)
 		log_warning("%s: move from %s to %s: %m", msg->id, QUEUE_ACTIVE, QUEUE_DEFERRED);
+}
+
+void qmgr_defer_unopened(const char *id)
+{
+	struct timespec times[2] = { { .tv_nsec = UTIME_NOW }, { .tv_sec = 0 } };
+	char path[QMGR_DEFER_PATH_MAX];
+
+	times[1].tv_sec = time(NULL) + qmgr_conf.min_backoff;
+	snprintf(path, sizeof(path), "%s/%s", QUEUE_ACTIVE, id);
+	if (utimensat(AT_FDCWD, path, times, 0) < 0)
+		log_warning("%s: set retry time: %m", id);
+	if (queue_move(id, QUEUE_ACTIVE, QUEUE_DEFERRED) < 0)
+		log_warning("%s: move from %s to %s: %m", id, QUEUE_ACTIVE, QUEUE_DEFERRED);
 }

@@ -1,9 +1,16 @@
 /*
  * qmgr_deliver: requests to delivery agents over their Unix sockets.
  *
- * A transport holds up to its concurrency limit of connections; each
+ * A transport is a master.cf service that delivers: qmgr connects to
+ * private/NAME. Transports are made on first use with their settings
+ * (qmgr_transport.c); each request goes to one destination of the
+ * transport (qmgr_dest.c), which hears how it went when it ends.
+ *
+ * A transport holds up to its process limit of connections; each
  * carries one request at a time and stays open for the next, so one local
- * process serves many messages without a fork each. The event loop's
+ * process serves many messages without a fork each. An idle connection
+ * that last served the same next hop is preferred, since the smtp agent
+ * behind it may still have that server's session open. The event loop's
  * poll drives everything: a request is written at once (it fits in the
  * socket buffer), and whatever part of the reply has arrived is read
  * without blocking into the connection's own buffer whenever the socket
@@ -19,11 +26,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "mem.h"
 #include "qmgr.h"
+#include "queue_dirs.h"
 
 #define QMGR_REASON_MAX 128
+#define QMGR_TRANSPORTS_MAX 32		/* distinct transports in use */
 #define QMGR_READ_CHUNK 16384		/* bytes of a reply read at one readable event */
 
 /* What one look at a connection's socket found. */
@@ -40,6 +50,8 @@ typedef struct qmgr_conn {
 	int uses;			/* requests sent over this connection */
 	double idle_since;
 	qmgr_message_t *msg;		/* the request in flight, NULL when idle */
+	qmgr_dest_t *dest;		/* its destination */
+	char *last_nexthop;		/* of the last request, NULL before any */
 	str_t reply;			/* its reply so far, at most IPC_WIRE_MAX bytes */
 	size_t *rcpts;			/* its recipients (indexes) */
 	size_t nrcpts;
@@ -47,33 +59,68 @@ typedef struct qmgr_conn {
 } qmgr_conn_t;
 
 struct qmgr_transport {
-	const char *name;		/* relay= in the log */
-	const char *socket_path;	/* relative to queue_directory */
-	size_t limit;			/* requests in flight at once */
+	char *name;			/* relay= in the log unless the agent names one */
+	char *socket_path;		/* relative to queue_directory */
+	qmgr_dest_limits_t limits;	/* of each of its destinations */
+	size_t limit;			/* requests in flight at once, all destinations */
 	size_t busy;
 	qmgr_conn_t *conns;		/* limit slots */
 };
 
-static qmgr_transport_t qmgr_local = { .name = "local", .socket_path = "private/local" };
-static qmgr_transport_t *const qmgr_transports[] = { &qmgr_local };
-#define QMGR_NTRANSPORTS (sizeof(qmgr_transports) / sizeof(qmgr_transports[0]))
+static qmgr_transport_t *qmgr_transports[QMGR_TRANSPORTS_MAX];
+static size_t qmgr_ntransports;
+static size_t qmgr_nconns;		/* slots of every transport, at most QMGR_CONNS_MAX */
 
 static qmgr_conn_t *qmgr_polled[QMGR_POLLFD_MAX];	/* conns behind the last pollfds */
 
-static void qmgr_transport_setup(qmgr_transport_t *tr, long limit)
+/* A master.cf service name that makes a safe socket path. */
+static int qmgr_transport_name_ok(const char *name)
 {
-	if (tr->conns != NULL)
-		return;
-	tr->limit = (size_t)limit;
-	tr->conns = mem_calloc(tr->limit, sizeof(*tr->conns));
-	for (size_t i = 0; i < tr->limit; i++)
-		tr->conns[i].tr = tr;
+	size_t len = strlen(name);
+
+	return len > 0 && len < CONF_NAME_MAX && name[0] != '.'
+	    && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
 }
 
-qmgr_transport_t *qmgr_transport_local(void)
+/* The transport's process limit, within what is left of QMGR_CONNS_MAX. */
+static size_t qmgr_transport_limit(const char *name)
 {
-	qmgr_transport_setup(&qmgr_local, qmgr_conf.local_limit);
-	return &qmgr_local;
+	size_t limit = qmgr_transport_process_limit(name);
+
+	return limit < QMGR_CONNS_MAX - qmgr_nconns ? limit : QMGR_CONNS_MAX - qmgr_nconns;
+}
+
+qmgr_transport_t *qmgr_transport_get(const char *name)
+{
+	str_t path = STR_INIT;
+	qmgr_transport_t *tr;
+	size_t limit;
+
+	for (size_t i = 0; i < qmgr_ntransports; i++)
+		if (strcmp(qmgr_transports[i]->name, name) == 0)
+			return qmgr_transports[i];
+	if (!qmgr_transport_name_ok(name) || qmgr_ntransports == QMGR_TRANSPORTS_MAX
+	    || (limit = qmgr_transport_limit(name)) == 0) {
+		log_warning("transport %s is not available", name);
+		return NULL;
+	}
+	tr = mem_calloc(1, sizeof(*tr));
+	tr->name = mem_strdup(name);
+	str_printf(&path, "%s/%s", QUEUE_DIRS_PRIVATE, name);
+	tr->socket_path = str_steal(&path);
+	tr->limit = limit;
+	qmgr_transport_limits_read(name, &tr->limits);
+	tr->conns = mem_calloc(limit, sizeof(*tr->conns));
+	for (size_t i = 0; i < limit; i++)
+		tr->conns[i].tr = tr;
+	qmgr_nconns += limit;
+	qmgr_transports[qmgr_ntransports++] = tr;
+	return tr;
+}
+
+const qmgr_dest_limits_t *qmgr_transport_limits(const qmgr_transport_t *tr)
+{
+	return &tr->limits;
 }
 
 int qmgr_transport_has_slot(const qmgr_transport_t *tr)
@@ -106,21 +153,30 @@ static void qmgr_conn_close(qmgr_conn_t *conn)
 	stream_close(conn->st);
 	conn->st = NULL;
 	str_free(&conn->reply);
+	mem_free(conn->last_nexthop);
+	conn->last_nexthop = NULL;
 }
 
-/* An idle connection, else a new one in a free slot; NULL when it fails. */
-static qmgr_conn_t *qmgr_conn_get(qmgr_transport_t *tr)
+/* An idle connection (one that last went to nexthop first), else a new
+ * one in a free slot; NULL when it fails. */
+static qmgr_conn_t *qmgr_conn_get(qmgr_transport_t *tr, const char *nexthop)
 {
-	qmgr_conn_t *slot = NULL;
+	qmgr_conn_t *slot = NULL, *idle = NULL;
 
 	for (size_t i = 0; i < tr->limit; i++) {
 		qmgr_conn_t *conn = &tr->conns[i];
 
-		if (conn->st != NULL && conn->msg == NULL)
-			return conn;
+		if (conn->st != NULL && conn->msg == NULL) {
+			if (conn->last_nexthop && strcmp(conn->last_nexthop, nexthop) == 0)
+				return conn;
+			if (idle == NULL)
+				idle = conn;
+		}
 		if (conn->st == NULL && slot == NULL)
 			slot = conn;
 	}
+	if (idle != NULL)
+		return idle;
 	if (slot == NULL)
 		log_panic("qmgr_deliver: no free %s slot", tr->name);
 	if ((slot->st = qmgr_connect(tr->socket_path)) == NULL) {
@@ -131,8 +187,8 @@ static qmgr_conn_t *qmgr_conn_get(qmgr_transport_t *tr)
 	return slot;
 }
 
-static int qmgr_conn_send(qmgr_conn_t *conn, const qmgr_message_t *msg, const size_t *rcpts,
-			  size_t n)
+static int qmgr_conn_send(qmgr_conn_t *conn, const qmgr_message_t *msg, const char *nexthop,
+			  const size_t *rcpts, size_t n)
 {
 	ipc_msg_t *req = ipc_new();
 	int rc;
@@ -140,6 +196,7 @@ static int qmgr_conn_send(qmgr_conn_t *conn, const qmgr_message_t *msg, const si
 	ipc_add(req, "queue_id", msg->id);
 	ipc_add(req, "queue_dir", QUEUE_ACTIVE);
 	ipc_add(req, "sender", msg->qm.sender);
+	ipc_add(req, "nexthop", nexthop);
 	for (size_t i = 0; i < n; i++) {
 		ipc_add(req, "rcpt", msg->qm.rcpts[rcpts[i]].addr);
 		ipc_add_int(req, "offset", (long long)msg->qm.rcpts[rcpts[i]].offset);
@@ -151,10 +208,14 @@ static int qmgr_conn_send(qmgr_conn_t *conn, const qmgr_message_t *msg, const si
 	return rc;
 }
 
-static void qmgr_conn_begin(qmgr_conn_t *conn, qmgr_message_t *msg, const size_t *rcpts,
-			    size_t n, const qmgr_times_t *times)
+static void qmgr_conn_begin(qmgr_conn_t *conn, qmgr_dest_t *dest, qmgr_message_t *msg,
+			    const size_t *rcpts, size_t n, const qmgr_times_t *times)
 {
 	conn->msg = msg;
+	conn->dest = dest;
+	qmgr_dest_begin(dest);
+	mem_free(conn->last_nexthop);
+	conn->last_nexthop = mem_strdup(qmgr_dest_nexthop(dest));
 	conn->rcpts = mem_alloc(n * sizeof(*rcpts));
 	memcpy(conn->rcpts, rcpts, n * sizeof(*rcpts));
 	conn->nrcpts = n;
@@ -165,18 +226,20 @@ static void qmgr_conn_begin(qmgr_conn_t *conn, qmgr_message_t *msg, const size_t
 		msg->state[rcpts[i]] = QMGR_RCPT_BUSY;
 }
 
-void qmgr_deliver(qmgr_transport_t *tr, qmgr_message_t *msg, const size_t *rcpts, size_t n)
+void qmgr_deliver(qmgr_dest_t *dest, qmgr_message_t *msg, const size_t *rcpts, size_t n)
 {
+	qmgr_transport_t *tr = qmgr_dest_transport(dest);
+	const char *nexthop = qmgr_dest_nexthop(dest);
 	qmgr_times_t times = { .start = qmgr_now() };
 	qmgr_conn_t *conn;
 	int reused;
 
 	/* A reused connection may have been closed by its agent (reload):
 	 * drop it and take the next; a fresh one that fails is final. */
-	while ((conn = qmgr_conn_get(tr)) != NULL) {
+	while ((conn = qmgr_conn_get(tr, nexthop)) != NULL) {
 		times.connected = qmgr_now();
-		if (qmgr_conn_send(conn, msg, rcpts, n) == 0) {
-			qmgr_conn_begin(conn, msg, rcpts, n, &times);
+		if (qmgr_conn_send(conn, msg, nexthop, rcpts, n) == 0) {
+			qmgr_conn_begin(conn, dest, msg, rcpts, n, &times);
 			return;
 		}
 		reused = conn->uses > 1;
@@ -200,8 +263,17 @@ static int qmgr_any_todo(const qmgr_message_t *msg)
 	return 0;
 }
 
-/* The request on conn is over (its recipients are settled or back to TODO). */
-static void qmgr_request_end(qmgr_conn_t *conn)
+int qmgr_deliver_can_dispatch(void)
+{
+	for (size_t t = 0; t < qmgr_ntransports; t++)
+		if (qmgr_transports[t]->busy < qmgr_transports[t]->limit)
+			return 1;
+	return qmgr_ntransports == 0;
+}
+
+/* The request on conn is over (its recipients are settled or back to
+ * TODO); hop tells its destination how it went. */
+static void qmgr_request_end(qmgr_conn_t *conn, const qmgr_hop_t *hop)
 {
 	qmgr_message_t *msg = conn->msg;
 
@@ -211,6 +283,8 @@ static void qmgr_request_end(qmgr_conn_t *conn)
 	conn->rcpts = NULL;
 	conn->tr->busy--;
 	conn->idle_since = qmgr_now();
+	qmgr_dest_end(conn->dest, hop);
+	conn->dest = NULL;
 	if (--msg->requests > 0)
 		return;
 	if (qmgr_any_todo(msg))
@@ -253,10 +327,13 @@ static enum qmgr_input qmgr_conn_input(qmgr_conn_t *conn)
 
 /* The reply is complete: settle its recipients. Bytes after it mean the
  * agent is out of step: the connection is not used again. */
-static void qmgr_conn_done(qmgr_conn_t *conn, const ipc_msg_t *reply, size_t used)
+static void qmgr_conn_done(qmgr_conn_t *conn, const ipc_msg_t *reply, size_t used,
+			   qmgr_hop_t *hop)
 {
-	qmgr_reply_apply(conn->msg, conn->rcpts, conn->nrcpts, reply, conn->tr->name,
-			 &conn->times);
+	const char *relay = ipc_get(reply, "relay");	/* the smtp agent's host[addr]:port */
+
+	qmgr_reply_apply(conn->msg, conn->rcpts, conn->nrcpts, reply,
+			 relay && *relay ? relay : conn->tr->name, &conn->times, hop);
 	if (conn->uses >= QMGR_CONN_USE_MAX || used < conn->reply.len)
 		qmgr_conn_close(conn);
 }
@@ -266,6 +343,7 @@ static void qmgr_conn_done(qmgr_conn_t *conn, const ipc_msg_t *reply, size_t use
 static void qmgr_conn_reply(qmgr_conn_t *conn)
 {
 	enum qmgr_input input = qmgr_conn_input(conn);
+	qmgr_hop_t hop = { .feedback = QMGR_FEEDBACK_NONE };
 	ipc_msg_t *reply;
 	size_t used = 0;
 	int rc = IPC_BAD;
@@ -280,7 +358,7 @@ static void qmgr_conn_reply(qmgr_conn_t *conn)
 	}
 	conn->times.done = qmgr_now();
 	if (rc == 0) {
-		qmgr_conn_done(conn, reply, used);
+		qmgr_conn_done(conn, reply, used, &hop);
 	} else if (input == QMGR_INPUT_EOF && conn->reply.len == 0 && conn->uses > 1) {
 		/* The agent closed a reused connection before reading the
 		 * request (it was reloading): send it again elsewhere. */
@@ -291,14 +369,14 @@ static void qmgr_conn_reply(qmgr_conn_t *conn)
 		qmgr_conn_fail(conn, "4.3.0", "lost connection with");
 	}
 	ipc_free(reply);
-	qmgr_request_end(conn);
+	qmgr_request_end(conn, &hop);
 }
 
 size_t qmgr_deliver_in_flight(void)
 {
 	size_t busy = 0;
 
-	for (size_t t = 0; t < QMGR_NTRANSPORTS; t++)
+	for (size_t t = 0; t < qmgr_ntransports; t++)
 		busy += qmgr_transports[t]->busy;
 	return busy;
 }
@@ -307,7 +385,7 @@ size_t qmgr_deliver_pollfds(struct pollfd *fds, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t t = 0; t < QMGR_NTRANSPORTS; t++) {
+	for (size_t t = 0; t < qmgr_ntransports; t++) {
 		qmgr_transport_t *tr = qmgr_transports[t];
 
 		for (size_t i = 0; i < tr->limit && n < max; i++) {
@@ -336,9 +414,10 @@ void qmgr_deliver_events(const struct pollfd *fds, size_t n)
 
 void qmgr_deliver_timers(void)
 {
+	static const qmgr_hop_t none = { .feedback = QMGR_FEEDBACK_NONE };
 	double now = qmgr_now();
 
-	for (size_t t = 0; t < QMGR_NTRANSPORTS; t++) {
+	for (size_t t = 0; t < qmgr_ntransports; t++) {
 		qmgr_transport_t *tr = qmgr_transports[t];
 
 		for (size_t i = 0; i < tr->limit; i++) {
@@ -349,7 +428,7 @@ void qmgr_deliver_timers(void)
 			if (conn->msg != NULL && now - conn->times.start > (double)qmgr_conf.ipc_timeout) {
 				conn->times.done = now;
 				qmgr_conn_fail(conn, "4.4.2", "timeout waiting for");
-				qmgr_request_end(conn);
+				qmgr_request_end(conn, &none);
 			} else if (conn->msg == NULL && now - conn->idle_since > QMGR_CONN_IDLE_MAX) {
 				qmgr_conn_close(conn);
 			}

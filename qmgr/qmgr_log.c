@@ -37,6 +37,16 @@ static void qmgr_log_secs(char *out, double secs)
 		end[-1] = 0;
 }
 
+/* What the sender may hear of the result (qmgr_bounce.c). */
+static enum bounce_action qmgr_log_action(enum qmgr_rcpt_state state, const char *relay)
+{
+	if (state == QMGR_RCPT_BOUNCED)
+		return BOUNCE_FAILED;
+	if (state == QMGR_RCPT_DEFERRED)
+		return BOUNCE_DELAYED;
+	return strcmp(relay, "local") == 0 ? BOUNCE_DELIVERED : BOUNCE_RELAYED;
+}
+
 static enum qmgr_rcpt_state qmgr_log_state(const char *status)
 {
 	if (strcmp(status, "sent") == 0)
@@ -57,6 +67,7 @@ void qmgr_rcpt_result(qmgr_message_t *msg, size_t rcpt, const char *relay,
 	int show_orig = r->orig != NULL && strcasecmp(r->orig, r->addr) != 0;
 
 	msg->state[rcpt] = (unsigned char)qmgr_log_state(status);
+	qmgr_bounce_note(msg, rcpt, qmgr_log_action(msg->state[rcpt], relay), dsn, relay, reason);
 	qmgr_log_secs(total, times->done - arrival);
 	qmgr_log_secs(a, msg->active_time - arrival);
 	qmgr_log_secs(b, times->start - msg->active_time);

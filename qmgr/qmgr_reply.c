@@ -1,10 +1,19 @@
 /*
  * qmgr_reply: a delivery agent's answer to one request: a group of
- * "offset", "dsn", "status", "reason" attributes per recipient. Each
+ * "offset", "dsn", "status", "reason" attributes per recipient (and
+ * "diagnostic", the remote server's reply, from smtp). Each
  * group settles the recipient whose record sits at that offset; a
  * recipient the agent said nothing about, or a malformed status, is
  * deferred so that nothing is lost.
+ *
+ * The reply also tells how the destination fared, for its concurrency
+ * and dead state (qmgr_dest.c). It could not be reached or talked to when
+ * every recipient came back deferred with a network and routing status
+ * (4.4.x, RFC 3463: the smtp agent's connect failures 4.4.1, lost
+ * connections and timeouts 4.4.2, DNS failures 4.4.3) that is not a
+ * server's reply; anything else means it was reached.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +25,7 @@ typedef struct qmgr_status {
 	const char *dsn;
 	const char *status;
 	const char *reason;
+	const char *diagnostic;		/* the remote server's reply (smtp) */
 } qmgr_status_t;
 
 /* Read the group that starts at *index; *index moves past it. */
@@ -35,6 +45,8 @@ static void qmgr_reply_group(const ipc_msg_t *reply, size_t *index, qmgr_status_
 			st->status = value;
 		else if (strcmp(name, "reason") == 0)
 			st->reason = value;
+		else if (strcmp(name, "diagnostic") == 0)
+			st->diagnostic = value;
 	}
 }
 
@@ -71,11 +83,33 @@ static int qmgr_reply_find(const qmgr_message_t *msg, const size_t *rcpts, size_
 	return -1;
 }
 
+/* Did this status come from not reaching the destination at all? */
+static int qmgr_reply_unreached(const qmgr_status_t *st)
+{
+	return strcmp(st->status, "deferred") == 0 && strncmp(st->dsn, "4.4.", 4) == 0
+	    && st->diagnostic == NULL;
+}
+
+/* One recipient's status into the destination's verdict. */
+static void qmgr_reply_hop(qmgr_hop_t *hop, const qmgr_status_t *st)
+{
+	if (!qmgr_reply_unreached(st)) {
+		hop->feedback = QMGR_FEEDBACK_OK;
+	} else if (hop->feedback == QMGR_FEEDBACK_NONE) {
+		hop->feedback = QMGR_FEEDBACK_FAILED;
+		snprintf(hop->dsn, sizeof(hop->dsn), "%s", st->dsn);
+		snprintf(hop->reason, sizeof(hop->reason), "%s", st->reason ? st->reason : "");
+	}
+}
+
 void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
-		      const ipc_msg_t *reply, const char *relay, const qmgr_times_t *times)
+		      const ipc_msg_t *reply, const char *relay, const qmgr_times_t *times,
+		      qmgr_hop_t *hop)
 {
 	size_t i = 0, count = ipc_count(reply), rcpt;
 	qmgr_status_t st;
+
+	hop->feedback = QMGR_FEEDBACK_NONE;
 
 	while (i < count) {
 		if (strcmp(ipc_name(reply, i), "offset") != 0) {
@@ -93,6 +127,9 @@ void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
 		} else {
 			qmgr_rcpt_result(msg, rcpt, relay, times, st.dsn, st.status,
 					 st.reason ? st.reason : "");
+			qmgr_reply_hop(hop, &st);
+			if (st.diagnostic)
+				qmgr_bounce_diagnostic(msg, rcpt, st.diagnostic);
 		}
 	}
 	for (i = 0; i < n; i++)

@@ -1,12 +1,16 @@
 /*
  * qmgr_scan: reading the queue directories. One readdir pass collects
- * every candidate name; the batch is sorted (queue IDs sort by arrival)
- * and moved into active/ up to qmgr_message_active_limit, so a burst of
- * new mail costs one directory read, not one per message.
+ * the oldest candidate names (queue IDs sort by arrival), as many as the
+ * active queue has room for (qmgr_message_active_limit), and moves them
+ * into active/ in order, so a burst of new mail costs one directory read,
+ * not one per message, and a queue of any size costs qmgr memory for
+ * that many names only: they are kept in a bounded max-heap while the
+ * directory is read, the newest dropped first.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,18 +24,58 @@
 #define QMGR_TEMP_PREFIX ".tmp."	/* a queue file still being written */
 
 typedef struct qmgr_names {
-	char **names;
+	char **names;			/* a max-heap while collecting, sorted after */
 	size_t count;
 	size_t cap;
+	size_t max;			/* names kept at most */
+	size_t seen;			/* candidates found, kept or not */
 } qmgr_names_t;
 
+static void qmgr_names_swap(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Restore the heap from index i downwards. */
+static void qmgr_names_sift_down(qmgr_names_t *list, size_t i)
+{
+	for (;;) {
+		size_t big = i, kid = 2 * i + 1;
+
+		for (; kid <= 2 * i + 2 && kid < list->count; kid++)
+			if (strcmp(list->names[kid], list->names[big]) > 0)
+				big = kid;
+		if (big == i)
+			return;
+		qmgr_names_swap(&list->names[i], &list->names[big]);
+		i = big;
+	}
+}
+
+/* Keep name if it is among the list->max smallest seen. */
 static void qmgr_names_add(qmgr_names_t *list, const char *name)
 {
+	size_t i;
+
+	list->seen++;
+	if (list->count == list->max) {
+		if (list->max == 0 || strcmp(name, list->names[0]) >= 0)
+			return;
+		mem_free(list->names[0]);
+		list->names[0] = mem_strdup(name);
+		qmgr_names_sift_down(list, 0);
+		return;
+	}
 	if (list->count == list->cap) {
 		list->cap = list->cap ? list->cap * 2 : 64;
 		list->names = mem_realloc(list->names, list->cap * sizeof(*list->names));
 	}
-	list->names[list->count++] = mem_strdup(name);
+	list->names[i = list->count++] = mem_strdup(name);
+	for (; i > 0 && strcmp(list->names[i], list->names[(i - 1) / 2]) > 0; i = (i - 1) / 2)
+		qmgr_names_swap(&list->names[i], &list->names[(i - 1) / 2]);
 }
 
 static void qmgr_names_free(qmgr_names_t *list)
@@ -47,8 +91,9 @@ static int qmgr_names_cmp(const void *a, const void *b)
 }
 
 /*
- * Collect the queue IDs in dir; with due_only, only those whose mtime (the
- * retry time) has come. Other names (temporary files) are left alone.
+ * Collect the list->max oldest queue IDs in dir, sorted; with due_only,
+ * only those whose mtime (the retry time) has come. Other names
+ * (temporary files) are left alone.
  */
 static void qmgr_collect(const char *dir, int due_only, qmgr_names_t *list)
 {
@@ -73,27 +118,36 @@ static void qmgr_collect(const char *dir, int due_only, qmgr_names_t *list)
 		qsort(list->names, list->count, sizeof(*list->names), qmgr_names_cmp);
 }
 
-static void qmgr_take(const char *dir, int due_only)
+/* Move the oldest candidates of dir into active/ while there is room;
+ * 1 when some were left behind for lack of it. */
+static int qmgr_take(const char *dir, int due_only)
 {
 	qmgr_names_t list = { 0 };
-	size_t i;
+	size_t i, taken = 0;
 
 	if (qmgr_active_count() >= (size_t)qmgr_conf.active_limit)
-		return;		/* the rest waits in dir until there is room */
+		return 1;	/* the rest waits in dir until there is room */
+	list.max = (size_t)qmgr_conf.active_limit - qmgr_active_count();
 	qmgr_collect(dir, due_only, &list);
 	for (i = 0; i < list.count && qmgr_active_count() < (size_t)qmgr_conf.active_limit; i++)
-		qmgr_active_add(list.names[i], dir);
+		taken += qmgr_active_add(list.names[i], dir) == 0;
 	qmgr_names_free(&list);
+	return list.seen > list.max && taken > 0;
 }
 
-void qmgr_scan_incoming(void)
+int qmgr_scan_incoming(void)
 {
-	qmgr_take(QUEUE_INCOMING, 0);
+	return qmgr_take(QUEUE_INCOMING, 0);
 }
 
-void qmgr_scan_deferred(void)
+int qmgr_scan_deferred(void)
 {
-	qmgr_take(QUEUE_DEFERRED, 1);
+	return qmgr_take(QUEUE_DEFERRED, 1);
+}
+
+int qmgr_scan_room(void)
+{
+	return qmgr_active_count() <= (size_t)qmgr_conf.active_limit / 2;
 }
 
 /* A writer that died left its temporary file; after daemon_timeout no
@@ -125,7 +179,7 @@ static void qmgr_remove_stale_temps(void)
 /* A previous qmgr stopped with files in active/: they start over. */
 void qmgr_scan_recover(void)
 {
-	qmgr_names_t list = { 0 };
+	qmgr_names_t list = { .max = SIZE_MAX };
 
 	qmgr_collect(QUEUE_ACTIVE, 0, &list);
 	for (size_t i = 0; i < list.count; i++)

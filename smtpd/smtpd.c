@@ -2,18 +2,24 @@
  * smtpd: the SMTP server. master starts it with a listening socket; it
  * serves one client at a time:
  *
- *   connect -> [TLS handshake: smtpd_tls_wrappermode] -> "220 banner" ->
- *   commands until QUIT, EOF, timeout or too many errors ->
+ *   connect -> [TLS handshake: smtpd_tls_wrappermode] ->
+ *   [client limits (smtpd_anvil.c), talking first (smtpd_pregreet.c)] ->
+ *   "220 banner" -> commands until QUIT, EOF, timeout or too many errors ->
  *   "disconnect from name[addr] ehlo=1 mail=1 ..."
  *
  * Lookup tables and the TLS certificate and key files are opened while
  * still privileged (resolve_init, rewrite_init, smtpd_tls_init); after the
  * privilege drop the configuration is read once, the TLS context is made
  * (smtpd_tls_setup) and the SASL library starts (sasl_server_setup);
- * each session lives in its own smtpd_session_t.
+ * each session lives in its own smtpd_session_t. Started by master with
+ * stress=yes (every smtpd of the service busy), it only answers the
+ * waiting clients "421 4.3.2 All server ports are busy" and exits.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conf.h"
 #include "daemon.h"
@@ -21,6 +27,11 @@
 #include "resolve.h"
 #include "rewrite.h"
 #include "smtpd.h"
+
+/* stress=yes: the reply to a client no smtpd of the service is free for
+ * (postscreen's words), and how many one busy process answers at most */
+#define SMTPD_BUSY_REPLY "421 4.3.2 All server ports are busy"
+#define SMTPD_BUSY_CLIENTS_MAX 100
 
 static void smtpd_pre_drop(void)
 {
@@ -38,6 +49,7 @@ static void smtpd_pre_drop(void)
 static void smtpd_post_drop(void)
 {
 	smtpd_conf_load();
+	smtpd_anvil_init();
 	smtpd_tls_setup();
 	if (smtpd_conf.sasl_auth_enable)
 		sasl_server_setup(conf_str("sasldb_path"), conf_str("smtpd_sasl_mechanism_list"));
@@ -100,12 +112,15 @@ static void smtpd_serve(stream_t *client)
 	smtpd_session_t s;
 
 	smtpd_session_init(&s, client);
-	smtpd_peer_lookup(stream_fd(client), &s.peer);
+	s.connect_time = smtpd_pregreet_now();
+	smtpd_peer_lookup(stream_fd(client), &s.peer, 1);
 	stream_set_timeout(client, (int)smtpd_conf.timeout);
 	log_info("connect from %s", s.peer.namaddr);
 	if (smtpd_conf.tls_wrappermode && smtpd_tls_handshake(&s) < 0)
 		s.done = 1;
-	else
+	else if (smtpd_anvil_connect(&s) < 0 || smtpd_pregreet_check(&s) < 0)
+		s.done = 1;	/* replied: over a client limit, or talked first */
+	else if (smtpd_restrict_connect(&s) == 0)	/* else a client reject replaced it */
 		smtpd_reply(&s, "220 %s", smtpd_conf.banner);
 	while (!s.done) {
 		int status;
@@ -120,8 +135,50 @@ static void smtpd_serve(stream_t *client)
 		smtpd_cmd_run(&s);
 	}
 	smtpd_reply_flush(&s);
+	smtpd_anvil_disconnect(&s);
 	smtpd_log_disconnect(&s);
 	smtpd_session_free(&s);
+}
+
+/* One client of a busy process: 421 and goodbye. On smtps there is no TLS
+ * session to carry a reply: that client is only disconnected. */
+static void smtpd_serve_busy(stream_t *client)
+{
+	smtpd_session_t s;
+
+	smtpd_session_init(&s, client);
+	smtpd_peer_lookup(stream_fd(client), &s.peer, 0);
+	stream_set_timeout(client, (int)smtpd_conf.timeout);
+	log_info("connect from %s", s.peer.namaddr);
+	smtpd_log_action(&s, "reject", "CONNECT", SMTPD_BUSY_REPLY, NULL, NULL);
+	if (!smtpd_conf.tls_wrappermode)
+		smtpd_reply(&s, "%s", SMTPD_BUSY_REPLY);
+	smtpd_reply_flush(&s);
+	smtpd_log_disconnect(&s);
+	smtpd_session_free(&s);
+}
+
+/*
+ * stress=yes: master started this process outside the process limit
+ * because every smtpd of the service is busy. It answers the clients that
+ * wait now, then exits as soon as none does, so that a client arriving
+ * later goes to an smtpd that came free.
+ */
+static _Noreturn void smtpd_busy_server(void)
+{
+	for (int n = 0; n < SMTPD_BUSY_CLIENTS_MAX; n++) {
+		int fd = accept4(daemon_listen_fd(), NULL, NULL, SOCK_CLOEXEC);
+		stream_t *client;
+
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (fd < 0)
+			break;		/* nobody waits (the listener does not block) */
+		client = stream_open(fd);
+		smtpd_serve_busy(client);
+		stream_close(client);
+	}
+	exit(0);
 }
 
 int main(int argc, char **argv)
@@ -129,5 +186,7 @@ int main(int argc, char **argv)
 	static const daemon_hooks_t hooks = { smtpd_pre_drop, smtpd_post_drop };
 
 	daemon_init(argc, argv, "smtpd", &hooks);
+	if (strcmp(conf_str("stress"), "yes") == 0)
+		smtpd_busy_server();
 	daemon_single_server(smtpd_serve);
 }

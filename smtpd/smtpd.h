@@ -4,7 +4,7 @@
  * One process serves one client at a time (daemon_single_server). The
  * configuration is read once per process into smtpd_conf; everything about
  * one connection lives in an smtpd_session_t that the command handlers
- * (smtpd_cmd.c, smtpd_mail.c, smtpd_data.c) receive.
+ * (smtpd_cmd.c, smtpd_mail.c, smtpd_data.c, smtpd_bdat.c) receive.
  */
 #ifndef POCHTA_SMTPD_H
 #define POCHTA_SMTPD_H
@@ -15,7 +15,9 @@
 
 #include "queue.h"
 #include "sasl_server.h"
+#include "smtp_bdat.h"
 #include "smtp_cmd.h"
+#include "smtpd_msg.h"
 #include "str.h"
 #include "stream.h"
 #include "tls.h"
@@ -54,6 +56,7 @@ typedef struct smtpd_conf {
 	smtpd_mynet_t mynetworks;
 	int sasl_auth_enable;		/* smtpd_sasl_auth_enable */
 	int tls_auth_only;		/* smtpd_tls_auth_only */
+	int sasl_authenticated_header;	/* smtpd_sasl_authenticated_header: login in Received */
 	int sasl_security;		/* smtpd_sasl_security_options as SASL_SERVER_ flags */
 	long sasl_response_limit;	/* bytes of one AUTH response */
 	const char *sasl_service;	/* smtpd_sasl_service */
@@ -82,7 +85,7 @@ typedef struct smtpd_count {
 	unsigned total;
 } smtpd_count_t;
 
-#define SMTPD_VERB_COUNT 12		/* entries in smtpd_verbs[] */
+#define SMTPD_VERB_COUNT 13		/* entries in smtpd_verbs[] */
 #define SMTPD_COUNT_UNKNOWN SMTPD_VERB_COUNT	/* index for unrecognized commands */
 
 typedef struct smtpd_session {
@@ -105,6 +108,26 @@ typedef struct smtpd_session {
 	size_t rcpt_count;		/* RCPT commands accepted */
 	const char *body_type;		/* "7BIT", "8BITMIME" or NULL */
 	str_t sasl_sender;		/* MAIL FROM AUTH=, kept when authenticated */
+	/* DSN (RFC 3461, smtpd_dsn.c) and SMTPUTF8 (RFC 6531) of the
+	 * transaction, from MAIL FROM; smtpd_trans_reset clears them */
+	const char *dsn_ret;		/* RET=: "FULL", "HDRS" or NULL */
+	str_t dsn_envid;		/* ENVID= decoded, "" when not given */
+	int smtputf8;			/* SMTPUTF8 was given: UTF-8 addresses allowed */
+	/* BDAT (smtpd_bdat.c): the message of the transaction whose queue ID
+	 * is bdat_id ("": none) waits here between chunks, without heap
+	 * memory. smtpd_trans_reset knows nothing of it: the ID, unique over
+	 * the life of the queue, tells whether qw is still that transaction. */
+	char bdat_id[QUEUE_ID_SIZE];
+	smtp_bdat_t bdat_lines;		/* CR LF to LF across chunks */
+	smtpd_msg_t bdat_msg;
+	/* client limits and the greeting check (smtpd_anvil.c, smtpd_pregreet.c) */
+	double connect_time;		/* smtpd_pregreet_now() at connect */
+	int anvil_connected;		/* anvil counts this connection: tell it the end */
+	/* restriction state (smtpd_restrict.c, smtpd_access.c, smtpd_pipelining.c) */
+	int access_denied;		/* client list rejected at connect: 503 to all but QUIT */
+	int pipelining_abused;		/* sent ahead of a reply unasked: reject_unauth_pipelining */
+	int hold;			/* HOLD action in this transaction: kept in hold/ */
+	int discard;			/* DISCARD action: accepted, never delivered */
 	/* accounting */
 	char where[SMTPD_WHERE_MAX];	/* "CONNECT", the last verb, "END-OF-MESSAGE" */
 	long error_count;
@@ -139,7 +162,8 @@ void smtpd_mynet_parse(const char *value, smtpd_mynet_t *list);
 int smtpd_mynet_match(const smtpd_mynet_t *list, const struct sockaddr_storage *sa);
 
 /* smtpd_peer.c */
-void smtpd_peer_lookup(int fd, smtpd_peer_t *peer);
+/* The client's address, and its verified name when with_name. */
+void smtpd_peer_lookup(int fd, smtpd_peer_t *peer, int with_name);
 
 /* smtpd_reply.c */
 void smtpd_reply(smtpd_session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -148,6 +172,26 @@ void smtpd_reply_timeout(smtpd_session_t *s);
 
 /* smtpd_cmd.c */
 void smtpd_cmd_run(smtpd_session_t *s);
+int smtpd_cmd_bare_lf(const str_t *line);	/* a line ended by LF without CR */
+
+/* smtpd_dsn.c: the DSN parameters (RFC 3461). NOTIFY= and ORCPT= of one
+ * RCPT command; zeroed memory is an empty one. */
+typedef struct smtpd_dsn_rcpt {
+	int notify;			/* QUEUE_NOTIFY_ flags, 0 when not given */
+	str_t orcpt;			/* "addr-type;address" decoded, "" when not given */
+} smtpd_dsn_rcpt_t;
+
+/* RET= and ENVID= of MAIL FROM into the session; 0, or -1 after a reply. */
+int smtpd_dsn_ret(smtpd_session_t *s, const char *value);
+int smtpd_dsn_envid(smtpd_session_t *s, const char *value);
+/* RCPT TO's parameters: NOTIFY= and ORCPT= into dsn, any other is
+ * refused; 0, or -1 after a reply. */
+int smtpd_dsn_rcpt_params(smtpd_session_t *s, const smtp_params_t *params, smtpd_dsn_rcpt_t *dsn);
+void smtpd_dsn_rcpt_free(smtpd_dsn_rcpt_t *dsn);
+/* Into the queue file: the session's as attributes, a RCPT's as the
+ * records after its O record; 0, or -1 with errno. */
+int smtpd_dsn_put_mail(smtpd_session_t *s);
+int smtpd_dsn_put_rcpt(smtpd_session_t *s, const smtpd_dsn_rcpt_t *dsn);
 
 /* smtpd_mail.c */
 void smtpd_cmd_mail(smtpd_session_t *s, const char *arg);
@@ -158,8 +202,21 @@ void smtpd_reply_write_error(smtpd_session_t *s, int err);
 /* smtpd_restrict.c: the restriction lists, parsed at start (before the
  * privilege drop: they open tables); 0 to go on, or 1 with the reply set. */
 void smtpd_restrict_init(void);
-int smtpd_restrict_rcpt(smtpd_session_t *s, const char *rcpt, const char *given, str_t *reply);
 int smtpd_restrict_data(smtpd_session_t *s, str_t *reply);
+/* The lists that smtpd_delay_reject = no runs early, each replying and
+ * logging a reject itself: 0 to go on, 1 when rejected. At connect (1:
+ * the reply replaces the greeting), at HELO/EHLO with the name given (a
+ * rejected name is not taken), at MAIL once the sender is parsed (every
+ * MAIL also starts the transaction's HOLD and DISCARD afresh). */
+int smtpd_restrict_connect(smtpd_session_t *s);
+int smtpd_restrict_helo(smtpd_session_t *s, const char *name);
+int smtpd_restrict_mail(smtpd_session_t *s);
+/* After a reject at connect every verb but QUIT gets 503: 1 when replied. */
+int smtpd_restrict_denied(smtpd_session_t *s, const char *verb);
+
+/* smtpd_pipelining.c: before a command (or the greeting: "CONNECT") runs,
+ * note input sent ahead without PIPELINING (reject_unauth_pipelining). */
+void smtpd_pipelining_check(smtpd_session_t *s, const char *verb);
 
 /* smtpd_check.c */
 /* rcpt qualified, given as the client gave it; finals: what it rewrites
@@ -169,6 +226,11 @@ int smtpd_check_rcpt(smtpd_session_t *s, const char *rcpt, const char *given, co
 
 /* smtpd_data.c */
 void smtpd_cmd_data(smtpd_session_t *s, const char *arg);
+
+/* smtpd_bdat.c */
+void smtpd_cmd_bdat(smtpd_session_t *s, const char *arg);
+/* MAIL, RCPT or DATA while BDAT chunks are open: 1 after a 503. */
+int smtpd_bdat_refuse_verb(smtpd_session_t *s, const char *verb);
 
 /* smtpd_tls.c */
 void smtpd_tls_init(void);			/* before the privilege drop */
@@ -189,10 +251,31 @@ void smtpd_cmd_auth(smtpd_session_t *s, const char *arg);
 int smtpd_auth_mail_param(smtpd_session_t *s, const char *value);
 void smtpd_auth_free(smtpd_session_t *s);
 
+/* smtpd_anvil.c: per-client connection, message, recipient and AUTH
+ * limits counted by the anvil service. A check returns 0 to go on, or -1
+ * after the reply (a 421 from smtpd_anvil_connect ends the session). */
+void smtpd_anvil_init(void);			/* after the privilege drop */
+int smtpd_anvil_exempt(const smtpd_session_t *s);	/* in the exception list */
+int smtpd_anvil_connect(smtpd_session_t *s);
+void smtpd_anvil_disconnect(smtpd_session_t *s);	/* at the session's end */
+int smtpd_anvil_mail(smtpd_session_t *s);
+int smtpd_anvil_rcpt(smtpd_session_t *s);
+int smtpd_anvil_auth(smtpd_session_t *s);
+
+/* smtpd_pregreet.c: a plaintext client that talks before the greeting
+ * (within smtpd_greet_wait) gets 554: -1 then, the session must end. */
+double smtpd_pregreet_now(void);		/* monotonic seconds */
+int smtpd_pregreet_check(smtpd_session_t *s);
+
 /* smtpd_log.c */
-/* "SMTP", "ESMTP", and RFC 3848's "ESMTPS", "ESMTPA", "ESMTPSA" for Received */
+/* "SMTP", "ESMTP", and RFC 3848's "ESMTPS", "ESMTPA", "ESMTPSA" for Received;
+ * RFC 6531's "UTF8SMTP", "UTF8SMTPS", "UTF8SMTPA", "UTF8SMTPSA" after SMTPUTF8 */
 const char *smtpd_log_protocol(const smtpd_session_t *s);
 void smtpd_log_reject(smtpd_session_t *s, const char *what, const char *reply, const char *rcpt);
+/* Postfix's line for a reject, hold or discard at what ("RCPT"): text, then
+ * from=<sender> (left out when NULL: before MAIL) and to=<rcpt> (when not NULL). */
+void smtpd_log_action(smtpd_session_t *s, const char *action, const char *what, const char *text,
+		      const char *sender, const char *rcpt);
 void smtpd_log_lost(smtpd_session_t *s, int status);
 void smtpd_log_disconnect(smtpd_session_t *s);
 void smtpd_log_long_request(smtpd_session_t *s, const str_t *start, size_t limit);

@@ -14,8 +14,23 @@
  *
  * (Parent domains match as with Postfix's default
  * parent_domain_matches_subdomains, which includes smtpd_access_maps.)
+ *
+ * Besides access.h's results, two actions smtpd carries out itself, as
+ * Postfix does (FILTER, REDIRECT and the others are not supported):
+ *
+ *   HOLD [text]     accept, but keep the message in hold/; the rules go on
+ *   DISCARD [text]  accept with the usual replies, deliver to no recipient;
+ *                   no rule runs for the rest of the transaction
+ *
+ * Each logs "ID: hold: RCPT from name[addr]: <what>: Class triggers HOLD
+ * action; from=<s> to=<r> ..." (the text, when given, replaces "triggers
+ * ... action") and applies to the whole message: at DATA it goes into the
+ * queue file as an attribute that qmgr honours (qmgr_active.c). Outside a
+ * mail transaction (the client and HELO lists with smtpd_delay_reject =
+ * no) they are skipped with a warning, as in Postfix.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "access.h"
 #include "conf.h"
@@ -24,6 +39,55 @@
 #include "smtpd_restrict.h"
 
 #define SMTPD_ACCESS_NULL_KEY "<>"	/* smtpd_null_access_lookup_key */
+#define SMTPD_ACCESS_BLANKS " \t"
+
+/* "<what>: Class text" as the hold or discard log line says it. */
+static void smtpd_access_log(smtpd_rs_ctx_t *ctx, const char *action, const char *text,
+			     const char *dflt)
+{
+	str_t line = STR_INIT;
+
+	str_printf(&line, "<%s>: %s %s", ctx->name, ctx->cls, *text ? text : dflt);
+	smtpd_log_action(ctx->s, action, ctx->s->where, line.data, str_cstr(&ctx->s->sender),
+			 ctx->rcpt);
+	str_free(&line);
+}
+
+/* HOLD or DISCARD: 1 when value is one of them, with *status set. */
+static int smtpd_access_action(smtpd_rs_ctx_t *ctx, const smtpd_rs_item_t *item,
+			       const char *value, int *status)
+{
+	size_t len = strcspn(value, SMTPD_ACCESS_BLANKS);
+	const char *text = value + len + strspn(value + len, SMTPD_ACCESS_BLANKS);
+	int discard = len == strlen("DISCARD") && strncasecmp(value, "DISCARD", len) == 0;
+
+	if (!discard && !(len == strlen("HOLD") && strncasecmp(value, "HOLD", len) == 0))
+		return 0;
+	*status = SMTPD_RS_DUNNO;
+	if (!ctx->envelope) {
+		log_warning("access table %s: with smtpd_delay_reject=no, action %s is always "
+			    "skipped in Client host or Helo command restrictions",
+			    dict_name(item->table), discard ? "DISCARD" : "HOLD");
+	} else if (discard) {
+		smtpd_access_log(ctx, "discard", text, "triggers DISCARD action");
+		ctx->s->discard = 1;
+		*status = SMTPD_RS_PERMIT;
+	} else if (!ctx->s->hold) {
+		smtpd_access_log(ctx, "hold", text, "triggers HOLD action");
+		ctx->s->hold = 1;
+	}
+	return 1;
+}
+
+/* A failed write is sticky in the queue writer: the content written
+ * next fails too, and the client is told then. */
+void smtpd_access_mark(smtpd_session_t *s)
+{
+	const char *action = s->discard ? "discard" : s->hold ? "hold" : NULL;
+
+	if (action != NULL && queue_put_attr(s->qw, QUEUE_ATTR_ACCESS_ACTION, action) < 0)
+		log_warning("%s: queue file write error: %m", queue_writer_id(s->qw));
+}
 
 /* Apply a value that was found. Whatever the list, the reply names what
  * was looked up (ctx->name and ctx->cls are set by the caller). */
@@ -31,7 +95,11 @@ static int smtpd_access_result(smtpd_rs_ctx_t *ctx, const smtpd_rs_item_t *item,
 			       const char *value)
 {
 	access_result_t res;
+	int status;
 
+	value += strspn(value, SMTPD_ACCESS_BLANKS);
+	if (smtpd_access_action(ctx, item, value, &status))
+		return status;
 	access_parse(value, SMTPD_RS_REJECT_CODE, SMTPD_RS_DEFER_CODE, &res);
 	switch (res.action) {
 	case ACCESS_OK:

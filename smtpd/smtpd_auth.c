@@ -11,6 +11,9 @@
  * AUTH is offered when smtpd_sasl_auth_enable = yes and the session may
  * carry passwords: under TLS, or anywhere with smtpd_tls_auth_only = no
  * (except where smtpd_tls_security_level = encrypt demands TLS first).
+ * smtpd_client_auth_rate_limit bounds the AUTH commands one client may
+ * give per anvil_rate_time_unit (smtpd_anvil.c), so passwords cannot be
+ * guessed at speed over many connections.
  * A failed exchange gets the same reply whether or not the user exists,
  * after smtpd_error_sleep_time; the next AUTH starts on a fresh
  * libsasl2 connection. A client that authenticated may relay
@@ -188,7 +191,7 @@ void smtpd_cmd_auth(smtpd_session_t *s, const char *arg)
 	const char *initial;
 	int status;
 
-	if (!smtpd_auth_allowed(s))
+	if (!smtpd_auth_allowed(s) || smtpd_anvil_auth(s) < 0)
 		return;
 	if (smtpd_auth_args(arg, &mech, &initial) < 0) {
 		smtpd_reply(s, "501 5.5.4 Syntax: AUTH mechanism");

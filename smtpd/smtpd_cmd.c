@@ -1,9 +1,10 @@
 /*
  * smtpd_cmd: the command table, dispatch, and the commands outside the
  * mail transaction (HELO, EHLO, RSET, NOOP, VRFY, HELP, QUIT). MAIL and
- * RCPT are in smtpd_mail.c, DATA in smtpd_data.c, AUTH in smtpd_auth.c,
- * STARTTLS in smtpd_tls.c. Where smtpd_tls_security_level = encrypt, only
- * the pre_tls commands run before STARTTLS; the others get 530.
+ * RCPT are in smtpd_mail.c, DATA in smtpd_data.c, BDAT in smtpd_bdat.c,
+ * AUTH in smtpd_auth.c, STARTTLS in smtpd_tls.c. Where
+ * smtpd_tls_security_level = encrypt, only the pre_tls commands run
+ * before STARTTLS; the others get 530 (BDAT too, after its octets).
  *
  * Dispatch counts each command for the "disconnect from" summary, counts
  * junk commands and client errors, and ends the session with 421 once
@@ -32,6 +33,7 @@ const smtpd_verb_t smtpd_verbs[SMTPD_VERB_COUNT] = {
 	{ "MAIL", smtpd_cmd_mail, 0, 0 },
 	{ "RCPT", smtpd_cmd_rcpt, 0, 0 },
 	{ "DATA", smtpd_cmd_data, 0, 0 },
+	{ "BDAT", smtpd_cmd_bdat, 0, 0 },
 	{ "RSET", smtpd_cmd_rset, 1, 1 },
 	{ "NOOP", smtpd_cmd_noop, 1, 1 },
 	{ "VRFY", smtpd_cmd_vrfy, 1, 0 },
@@ -47,6 +49,8 @@ static int smtpd_cmd_greet(smtpd_session_t *s, const char *arg, const char *verb
 		smtpd_reply(s, "501 Syntax: %s hostname", verb);
 		return -1;
 	}
+	if (smtpd_restrict_helo(s, arg) != 0)
+		return -1;
 	smtpd_trans_reset(s);
 	str_set(&s->helo, arg);
 	return 0;
@@ -73,7 +77,8 @@ static void smtpd_cmd_ehlo(smtpd_session_t *s, const char *arg)
 	smtpd_tls_ehlo(s, &ext);
 	smtpd_auth_ehlo(s, &ext);
 	smtpd_reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE%s\r\n%s%s"
-		    "250-ENHANCEDSTATUSCODES\r\n250 8BITMIME",
+		    "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n"
+		    "250 CHUNKING",
 		    smtpd_conf.myhostname, size, smtpd_conf.disable_vrfy ? "" : "250-VRFY\r\n",
 		    str_cstr(&ext));
 	str_free(&ext);
@@ -109,7 +114,7 @@ static void smtpd_cmd_vrfy(smtpd_session_t *s, const char *arg)
 static void smtpd_cmd_help(smtpd_session_t *s, const char *arg)
 {
 	(void)arg;
-	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT");
 }
 
 static void smtpd_cmd_quit(smtpd_session_t *s, const char *arg)
@@ -132,7 +137,7 @@ static const smtpd_verb_t *smtpd_cmd_find(const char *verb, size_t *index)
 }
 
 /* smtpd_forbid_bare_newline = reject: a command must end in CR LF. */
-static int smtpd_cmd_bare_lf(const str_t *line)
+int smtpd_cmd_bare_lf(const str_t *line)
 {
 	return line->len > 0 && line->data[line->len - 1] == '\n'
 	    && (line->len < 2 || line->data[line->len - 2] != '\r');
@@ -155,6 +160,13 @@ static void smtpd_cmd_dispatch(smtpd_session_t *s, size_t *index)
 		smtpd_reply(s, "502 5.5.2 Error: command not recognized");
 		return;
 	}
+	/* BDAT's octets follow its line whatever the reply: it checks for itself. */
+	if (verb->handler == smtpd_cmd_bdat) {
+		smtpd_cmd_bdat(s, s->cmd.arg.data);
+		return;
+	}
+	if (smtpd_restrict_denied(s, verb->name))
+		return;
 	if (smtpd_conf.reject_bare_newline && smtpd_cmd_bare_lf(&s->line)) {
 		smtpd_reply(s, "550 5.5.2 Error: bare <LF> received");
 		return;
@@ -165,6 +177,9 @@ static void smtpd_cmd_dispatch(smtpd_session_t *s, size_t *index)
 	}
 	if (verb->junk && ++s->junk_count > smtpd_conf.junk_command_limit)
 		s->error_count++;
+	if (smtpd_bdat_refuse_verb(s, verb->name))
+		return;
+	smtpd_pipelining_check(s, verb->name);
 	verb->handler(s, s->cmd.arg.data);
 }
 

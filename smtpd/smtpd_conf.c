@@ -57,6 +57,7 @@ void smtpd_conf_load(void)
 	smtpd_mynet_parse(conf_str("mynetworks"), &smtpd_conf.mynetworks);
 	smtpd_conf.sasl_auth_enable = conf_bool("smtpd_sasl_auth_enable");
 	smtpd_conf.tls_auth_only = conf_bool("smtpd_tls_auth_only");
+	smtpd_conf.sasl_authenticated_header = conf_bool("smtpd_sasl_authenticated_header");
 	smtpd_conf.sasl_security = smtpd_conf_sasl_security();
 	smtpd_conf.sasl_response_limit = conf_int("smtpd_sasl_response_limit");
 	smtpd_conf.sasl_service = conf_str("smtpd_sasl_service");

@@ -2,6 +2,8 @@
  * smtpd_log: smtpd's log lines, in Postfix's words:
  *
  *   ID: reject: RCPT from name[addr]: 550 5.1.1 ...; from=<s> to=<r> proto=ESMTP helo=<h>
+ *   NOQUEUE: reject: CONNECT from name[addr]: 554 5.7.1 ...; proto=SMTP
+ *   ID: hold: RCPT from name[addr]: <r>: Recipient address triggers HOLD action; from=<s> to=<r> ...
  *   lost connection after DATA (120 bytes) from name[addr]
  *   timeout after RCPT from name[addr]
  *   disconnect from name[addr] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4
@@ -15,14 +17,18 @@
 
 #define SMTPD_LOG_SNIPPET 30		/* bytes of an over-long request shown */
 
-void smtpd_log_reject(smtpd_session_t *s, const char *what, const char *reply, const char *rcpt)
+void smtpd_log_action(smtpd_session_t *s, const char *action, const char *what, const char *text,
+		      const char *sender, const char *rcpt)
 {
 	str_t line = STR_INIT;
 
-	str_printf(&line, "%s: reject: %s from %s: %s; from=<",
-		   s->qw ? queue_writer_id(s->qw) : "NOQUEUE", what, s->peer.namaddr, reply);
-	addr_quote(s->sender.data, &line);
-	str_append_cstr(&line, ">");
+	str_printf(&line, "%s: %s: %s from %s: %s;", s->qw ? queue_writer_id(s->qw) : "NOQUEUE",
+		   action, what, s->peer.namaddr, text);
+	if (sender != NULL) {
+		str_append_cstr(&line, " from=<");
+		addr_quote(sender, &line);
+		str_append_cstr(&line, ">");
+	}
 	if (rcpt != NULL) {
 		str_append_cstr(&line, " to=<");
 		addr_quote(rcpt, &line);
@@ -35,14 +41,21 @@ void smtpd_log_reject(smtpd_session_t *s, const char *what, const char *reply, c
 	str_free(&line);
 }
 
+void smtpd_log_reject(smtpd_session_t *s, const char *what, const char *reply, const char *rcpt)
+{
+	smtpd_log_action(s, "reject", what, reply, str_cstr(&s->sender), rcpt);
+}
+
 const char *smtpd_log_protocol(const smtpd_session_t *s)
 {
-	static const char *const names[2][2][2] = {	/* [esmtp][tls][auth] */
+	static const char *const names[3][2][2] = {	/* [SMTP, ESMTP, UTF8SMTP][tls][auth] */
 		{ { "SMTP", "SMTPA" }, { "SMTPS", "SMTPSA" } },
 		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
+		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } },
 	};
+	int kind = s->smtputf8 ? 2 : s->esmtp != 0;
 
-	return names[s->esmtp != 0][s->tls != NULL][s->sasl_username.len > 0];
+	return names[kind][s->tls != NULL][s->sasl_username.len > 0];
 }
 
 /* EOF, I/O error or timeout while reading from the client. */

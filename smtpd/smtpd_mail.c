@@ -8,8 +8,13 @@
  * queue file holds the final envelope (rewrite.h): the sender through
  * the canonical maps, each recipient through the canonical maps and then
  * virtual_alias_maps. Each final recipient is its own R record, after an
- * O record with the address the client gave; a final recipient already
- * in the transaction is not written again, so it gets one copy.
+ * O record with the address the client gave and that RCPT's DSN records
+ * (smtpd_dsn.c); a final recipient already in the transaction is not
+ * written again, so it gets one copy.
+ *
+ * An address with 8-bit bytes needs SMTPUTF8 on MAIL FROM (RFC 6531) and
+ * must then be UTF-8; without it, it gets Postfix's 553 5.6.7, never a
+ * quiet pass.
  */
 #include <errno.h>
 #include <string.h>
@@ -40,6 +45,9 @@ void smtpd_trans_reset(smtpd_session_t *s)
 	s->rcpt_count = 0;
 	s->body_type = NULL;
 	str_set(&s->sasl_sender, "");
+	s->dsn_ret = NULL;
+	str_free(&s->dsn_envid);
+	s->smtputf8 = 0;
 }
 
 /* "user" alone means user@$myorigin; 1 when that was added. */
@@ -64,36 +72,95 @@ static int smtpd_params(smtpd_session_t *s, const char *text, smtp_params_t *par
 	return status;
 }
 
-/* SIZE, BODY and AUTH of MAIL FROM; anything else is refused. */
+static int smtpd_mail_size(smtpd_session_t *s, const char *value)
+{
+	unsigned long long size;
+
+	if (smtp_param_number(value, &size) < 0) {
+		smtpd_reply(s, "501 5.5.4 Bad message size syntax");
+		return -1;
+	}
+	if (smtpd_conf.message_size_limit > 0
+	    && size > (unsigned long long)smtpd_conf.message_size_limit) {
+		smtpd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		return -1;
+	}
+	return 0;
+}
+
+static int smtpd_mail_body(smtpd_session_t *s, const char *value)
+{
+	if (value && strcasecmp(value, "7BIT") == 0) {
+		s->body_type = "7BIT";
+	} else if (value && strcasecmp(value, "8BITMIME") == 0) {
+		s->body_type = "8BITMIME";
+	} else {
+		smtpd_reply(s, "501 5.5.4 Unsupported BODY parameter");
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 6531: a keyword without a value. */
+static int smtpd_mail_smtputf8(smtpd_session_t *s, const char *value)
+{
+	if (value != NULL) {
+		smtpd_reply(s, "501 5.5.4 Bad SMTPUTF8 parameter syntax");
+		return -1;
+	}
+	s->smtputf8 = 1;
+	return 0;
+}
+
+/* The parameters MAIL FROM takes; each handler returns 0, or -1 after a reply. */
+static const struct {
+	const char *name;
+	int (*handle)(smtpd_session_t *s, const char *value);
+} smtpd_mail_param_table[] = {
+	{ "SIZE", smtpd_mail_size },
+	{ "BODY", smtpd_mail_body },
+	{ "AUTH", smtpd_auth_mail_param },
+	{ "RET", smtpd_dsn_ret },
+	{ "ENVID", smtpd_dsn_envid },
+	{ "SMTPUTF8", smtpd_mail_smtputf8 },
+};
+
+/* MAIL FROM's parameters; one it does not take is refused. */
 static int smtpd_mail_params(smtpd_session_t *s, const smtp_params_t *params)
 {
 	for (size_t i = 0; i < params->count; i++) {
 		const smtp_param_t *p = &params->items[i];
-		unsigned long long size;
+		size_t n = 0;
 
-		if (strcasecmp(p->name, "SIZE") == 0) {
-			if (smtp_param_number(p->value, &size) < 0) {
-				smtpd_reply(s, "501 5.5.4 Bad message size syntax");
-				return -1;
-			}
-			if (smtpd_conf.message_size_limit > 0
-			    && size > (unsigned long long)smtpd_conf.message_size_limit) {
-				smtpd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
-				return -1;
-			}
-		} else if (strcasecmp(p->name, "BODY") == 0 && p->value
-			   && (strcasecmp(p->value, "7BIT") == 0 || strcasecmp(p->value, "8BITMIME") == 0)) {
-			s->body_type = strcasecmp(p->value, "7BIT") == 0 ? "7BIT" : "8BITMIME";
-		} else if (strcasecmp(p->name, "BODY") == 0) {
-			smtpd_reply(s, "501 5.5.4 Unsupported BODY parameter");
-			return -1;
-		} else if (strcasecmp(p->name, "AUTH") == 0) {
-			if (smtpd_auth_mail_param(s, p->value) < 0)
-				return -1;
-		} else {
+		while (n < sizeof(smtpd_mail_param_table) / sizeof(smtpd_mail_param_table[0])
+		       && strcasecmp(p->name, smtpd_mail_param_table[n].name) != 0)
+			n++;
+		if (n == sizeof(smtpd_mail_param_table) / sizeof(smtpd_mail_param_table[0])) {
 			smtpd_reply(s, "555 5.5.4 Unsupported option: %s", p->name);
 			return -1;
 		}
+		if (smtpd_mail_param_table[n].handle(s, p->value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 8-bit bytes in an address: only UTF-8, only after SMTPUTF8. 0, or -1
+ * after a reply (bad_syntax is "5.1.7 Bad sender address syntax" or the
+ * recipient's). */
+static int smtpd_addr_charset(smtpd_session_t *s, const char *addr, const char *bad_syntax)
+{
+	enum addr_charset charset = addr_charset(addr);
+
+	if (charset == ADDR_ASCII)
+		return 0;
+	if (!s->smtputf8) {
+		smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+		return -1;
+	}
+	if (charset == ADDR_NOT_UTF8) {
+		smtpd_reply(s, "553 %s: invalid UTF-8", bad_syntax);
+		return -1;
 	}
 	return 0;
 }
@@ -161,7 +228,9 @@ static int smtpd_mail_open(smtpd_session_t *s, const char *sender)
 	    || queue_put_attr(qw, "client_address", s->peer.addr) < 0
 	    || (s->helo.len && queue_put_attr(qw, "helo_name", s->helo.data) < 0)
 	    || queue_put_attr(qw, "protocol", s->esmtp ? "ESMTP" : "SMTP") < 0
-	    || (s->body_type && queue_put_attr(qw, "body_type", s->body_type) < 0)) {
+	    || (s->body_type && queue_put_attr(qw, "body_type", s->body_type) < 0)
+	    || (s->smtputf8 && queue_put_attr(qw, "smtputf8", "yes") < 0)
+	    || smtpd_dsn_put_mail(s) < 0) {
 		int err = errno;
 
 		log_warning("%s: queue file write error: %m", queue_writer_id(qw));
@@ -179,6 +248,8 @@ void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
 	smtp_params_t params;
 	str_t sender = STR_INIT;
 
+	if (smtpd_anvil_mail(s) < 0)
+		return;
 	if (s->qw != NULL) {
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
 		return;
@@ -187,14 +258,16 @@ void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
 		smtpd_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	if (addr_parse_path(path, ADDR_ALLOW_NULL | ADDR_ALLOW_NOBRACKETS, &s->sender, &rest, &why) < 0) {
+	if (addr_parse_path(path, ADDR_ALLOW_NULL | ADDR_ALLOW_NOBRACKETS | ADDR_ALLOW_8BIT,
+			    &s->sender, &rest, &why) < 0) {
 		smtpd_reply(s, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
 	smtp_params_init(&params);
-	if (smtpd_params(s, rest, &params) == 0 && smtpd_mail_params(s, &params) == 0) {
+	if (smtpd_params(s, rest, &params) == 0 && smtpd_mail_params(s, &params) == 0
+	    && smtpd_addr_charset(s, s->sender.data, "5.1.7 Bad sender address syntax") == 0) {
 		s->sender_qualified = smtpd_qualify(&s->sender);
-		if (smtpd_mail_rewrite(s, &sender) < 0) {
+		if (smtpd_restrict_mail(s) != 0 || smtpd_mail_rewrite(s, &sender) < 0) {
 			/* replied */
 		} else if (smtpd_mail_open(s, sender.data) == 0) {
 			smtpd_reply(s, "250 2.1.0 Ok");
@@ -210,7 +283,7 @@ void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
 }
 
 /* Checks that need no lookup; 0 when the recipient may be looked at. */
-static int smtpd_rcpt_syntax(smtpd_session_t *s, const char *arg, str_t *rcpt)
+static int smtpd_rcpt_syntax(smtpd_session_t *s, const char *arg, str_t *rcpt, smtpd_dsn_rcpt_t *dsn)
 {
 	const char *path = smtp_cmd_path(arg, "TO:");
 	const char *rest;
@@ -226,16 +299,16 @@ static int smtpd_rcpt_syntax(smtpd_session_t *s, const char *arg, str_t *rcpt)
 		smtpd_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return -1;
 	}
-	if (addr_parse_path(path, ADDR_ALLOW_NOBRACKETS, rcpt, &rest, &why) < 0) {
+	if (addr_parse_path(path, ADDR_ALLOW_NOBRACKETS | ADDR_ALLOW_8BIT, rcpt, &rest, &why) < 0) {
 		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
 		return -1;
 	}
+	if (smtpd_addr_charset(s, rcpt->data, "5.1.3 Bad recipient address syntax") < 0)
+		return -1;
 	smtp_params_init(&params);
 	status = smtpd_params(s, rest, &params);
-	if (status == 0 && params.count > 0) {
-		smtpd_reply(s, "555 5.5.4 Unsupported option: %s", params.items[0].name);
-		status = -1;
-	}
+	if (status == 0)
+		status = smtpd_dsn_rcpt_params(s, &params, dsn);
 	smtp_params_free(&params);
 	if (status == 0 && s->rcpt_count >= (size_t)smtpd_conf.recipient_limit) {
 		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
@@ -279,24 +352,29 @@ static int smtpd_rcpt_rewrite(smtpd_session_t *s, const char *rcpt, str_t *final
 	return status == REWRITE_OK ? 0 : -1;
 }
 
-/* Write one record; on a failure reply, end the transaction, return -1. */
-static int smtpd_rcpt_put(smtpd_session_t *s, int (*put)(queue_writer_t *, const char *),
-			  const char *addr)
+/* A queue file write failed: reply, end the transaction, return -1. */
+static int smtpd_rcpt_write_failed(smtpd_session_t *s)
 {
-	int err;
+	int err = errno;
 
-	if (put(s->qw, addr) == 0)
-		return 0;
-	err = errno;
 	log_warning("%s: queue file write error: %m", queue_writer_id(s->qw));
 	smtpd_reply_write_error(s, err);
 	smtpd_trans_reset(s);
 	return -1;
 }
 
-/* Queue the final recipients not queued yet, after the original's O record. */
-static int smtpd_rcpt_store(smtpd_session_t *s, const char *orig, const char *finals,
-			    size_t count)
+/* The O record and the DSN records that go with it; -1 after a reply. */
+static int smtpd_rcpt_put_orig(smtpd_session_t *s, const char *orig, const smtpd_dsn_rcpt_t *dsn)
+{
+	if (queue_put_orig(s->qw, orig) < 0 || smtpd_dsn_put_rcpt(s, dsn) < 0)
+		return smtpd_rcpt_write_failed(s);
+	return 0;
+}
+
+/* Queue the final recipients not queued yet, after the original's O record
+ * and the DSN records of its RCPT. */
+static int smtpd_rcpt_store(smtpd_session_t *s, const char *orig, const smtpd_dsn_rcpt_t *dsn,
+			    const char *finals, size_t count)
 {
 	const char *addr = finals;
 	int orig_written = 0;
@@ -304,10 +382,10 @@ static int smtpd_rcpt_store(smtpd_session_t *s, const char *orig, const char *fi
 	for (size_t i = 0; i < count; i++, addr += strlen(addr) + 1) {
 		if (smtpd_rcpt_seen(s, addr))
 			continue;
-		if (!orig_written++ && smtpd_rcpt_put(s, queue_put_orig, orig) < 0)
+		if (!orig_written++ && smtpd_rcpt_put_orig(s, orig, dsn) < 0)
 			return -1;
-		if (smtpd_rcpt_put(s, queue_put_rcpt, addr) < 0)
-			return -1;
+		if (queue_put_rcpt(s->qw, addr) < 0)
+			return smtpd_rcpt_write_failed(s);
 		str_append(&s->rcpts, addr, strlen(addr) + 1);
 	}
 	return 0;
@@ -319,9 +397,12 @@ void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg)
 	str_t reply = STR_INIT;
 	str_t finals = STR_INIT;
 	str_t given = STR_INIT;
+	smtpd_dsn_rcpt_t dsn = { 0, STR_INIT };
 	size_t count;
 
-	if (smtpd_rcpt_syntax(s, arg, &rcpt) < 0)
+	if (smtpd_anvil_rcpt(s) < 0)
+		goto done;
+	if (smtpd_rcpt_syntax(s, arg, &rcpt, &dsn) < 0)
 		goto done;
 	str_set(&given, rcpt.data);
 	smtpd_qualify(&rcpt);
@@ -332,7 +413,7 @@ void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg)
 		smtpd_log_reject(s, "RCPT", reply.data, rcpt.data);
 		goto done;
 	}
-	if (smtpd_rcpt_store(s, rcpt.data, finals.data, count) < 0)
+	if (smtpd_rcpt_store(s, rcpt.data, &dsn, finals.data, count) < 0)
 		goto done;
 	s->rcpt_count++;
 	smtpd_reply(s, "250 2.1.5 Ok");
@@ -341,4 +422,5 @@ done:
 	str_free(&reply);
 	str_free(&finals);
 	str_free(&given);
+	smtpd_dsn_rcpt_free(&dsn);
 }

@@ -2,6 +2,8 @@
  * smtpd_peer: who the client is - its address from getpeername, and its
  * name from a reverse lookup that the forward lookup confirms (otherwise
  * "unknown", as Postfix does), so a client cannot pick its own name.
+ * A process that only tells clients it is busy skips the name: a slow
+ * name server must not delay that answer.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -60,7 +62,7 @@ static int smtpd_peer_confirm(const char *name, const char *addr)
 	return found;
 }
 
-void smtpd_peer_lookup(int fd, smtpd_peer_t *peer)
+void smtpd_peer_lookup(int fd, smtpd_peer_t *peer, int with_name)
 {
 	socklen_t len = sizeof(peer->sa);
 
@@ -73,7 +75,7 @@ void smtpd_peer_lookup(int fd, smtpd_peer_t *peer)
 		peer->known = getnameinfo((struct sockaddr *)&peer->sa, smtpd_peer_len(&peer->sa),
 					  peer->addr, sizeof(peer->addr), NULL, 0, NI_NUMERICHOST) == 0;
 	}
-	if (peer->known
+	if (with_name && peer->known
 	    && (getnameinfo((struct sockaddr *)&peer->sa, smtpd_peer_len(&peer->sa),
 			    peer->name, sizeof(peer->name), NULL, 0, NI_NAMEREQD) != 0
 		|| !smtpd_peer_confirm(peer->name, peer->addr)))

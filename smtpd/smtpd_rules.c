@@ -11,8 +11,16 @@
  *   reject_invalid_helo_hostname (501 5.5.2)
  *   reject_sender_login_mismatch and its authenticated/unauthenticated
  *       halves (553 5.7.1), with smtpd_sender_login_maps
+ *   reject_unlisted_recipient (550 5.1.1), reject_unlisted_sender
+ *       (550 5.1.0): an address no mailbox, local user or alias has
+ *       (smtpd_check.c)
+ *   reject_unauth_pipelining (503 5.5.0): the client sent commands ahead
+ *       of the replies without PIPELINING (smtpd_pipelining.c)
  *   check_client_access, check_helo_access, check_sender_access,
  *   check_recipient_access type:table (smtpd_access.c)
+ *   reject_unknown_sender_domain, reject_unknown_recipient_domain
+ *       (unknown_address_reject_code, 450): no MX and no address in DNS
+ *       (smtpd_dns.c)
  *
  * smtpd_sender_login_maps gives each sender address its owners, the SASL
  * logins that may use it (comma or space separated), looked up like
@@ -34,6 +42,7 @@
 #define SMTPD_RULES_HOST_MAX 255	/* a host name */
 #define SMTPD_RULES_LABEL_MAX 63	/* one label of it */
 #define SMTPD_RULES_IPV6_TAG "IPv6:"	/* address literal prefix (RFC 5321) */
+#define SMTPD_RULES_PIPELINING_CODE 503	/* reject_unauth_pipelining */
 
 static dict_t *smtpd_rules_login_map;	/* NULL: an address is its own owner */
 
@@ -322,6 +331,27 @@ static int smtpd_rules_login_unauth(smtpd_rs_ctx_t *ctx, const smtpd_rs_item_t *
 	return smtpd_rules_login(ctx, SMTPD_LOGIN_UNAUTH);
 }
 
+static int smtpd_rules_unlisted_rcpt(smtpd_rs_ctx_t *ctx, const smtpd_rs_item_t *item)
+{
+	(void)item;
+	return smtpd_check_unlisted_rcpt(ctx);
+}
+
+static int smtpd_rules_unlisted_sender(smtpd_rs_ctx_t *ctx, const smtpd_rs_item_t *item)
+{
+	(void)item;
+	return smtpd_check_unlisted_sender(ctx);
+}
+
+static int smtpd_rules_unauth_pipelining(smtpd_rs_ctx_t *ctx, const smtpd_rs_item_t *item)
+{
+	(void)item;
+	if (!ctx->s->pipelining_abused)
+		return SMTPD_RS_DUNNO;
+	return smtpd_rs_reject(ctx, SMTPD_RULES_PIPELINING_CODE, "5.5.0",
+			       "Improper use of SMTP command pipelining");
+}
+
 const smtpd_rs_rule_t smtpd_rs_rules[] = {
 	{ "permit", smtpd_rules_permit, 0 },
 	{ "reject", smtpd_rules_reject, 0 },
@@ -337,9 +367,14 @@ const smtpd_rs_rule_t smtpd_rs_rules[] = {
 	{ "reject_sender_login_mismatch", smtpd_rules_login_any, 0 },
 	{ "reject_authenticated_sender_login_mismatch", smtpd_rules_login_auth, 0 },
 	{ "reject_unauthenticated_sender_login_mismatch", smtpd_rules_login_unauth, 0 },
+	{ "reject_unlisted_recipient", smtpd_rules_unlisted_rcpt, 0 },
+	{ "reject_unlisted_sender", smtpd_rules_unlisted_sender, 0 },
+	{ "reject_unauth_pipelining", smtpd_rules_unauth_pipelining, 0 },
 	{ "check_client_access", smtpd_access_client, 1 },
 	{ "check_helo_access", smtpd_access_helo, 1 },
 	{ "check_sender_access", smtpd_access_sender, 1 },
 	{ "check_recipient_access", smtpd_access_recipient, 1 },
+	{ "reject_unknown_sender_domain", smtpd_dns_unknown_sender, 0 },
+	{ "reject_unknown_recipient_domain", smtpd_dns_unknown_recipient, 0 },
 	{ NULL, NULL, 0 },
 };

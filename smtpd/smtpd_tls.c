@@ -18,6 +18,12 @@
  * AUTH, as RFC 3207 4.2 says. With wrappermode the handshake comes right
  * after the connection, before the greeting. Handshakes are bounded by
  * smtpd_starttls_timeout.
+ *
+ * Sessions resume through tickets whose keys master keeps for every smtpd
+ * (lib/tls_ticket.h); the key file is root's, so it too is read before the
+ * privilege drop. Tickets live smtpd_tls_session_cache_timeout seconds (0:
+ * no tickets, no resumption). smtpd_tls_loglevel 1 logs "Reusing old
+ * session" before the usual line when a client resumed.
  */
 #include <string.h>
 
@@ -29,6 +35,7 @@
 static str_t smtpd_tls_cert_pem = STR_INIT;
 static str_t smtpd_tls_key_pem = STR_INIT;
 static int smtpd_tls_min_version;
+static tls_ticket_keys_t smtpd_tls_ticket_keys;
 
 /* "may" goes on without TLS; a promise of encryption cannot. */
 static void smtpd_tls_unavailable(str_t *err)
@@ -64,6 +71,10 @@ void smtpd_tls_init(void)
 	    && (tls_pem_read(conf_str("smtpd_tls_cert_file"), &smtpd_tls_cert_pem, &err) < 0
 		|| tls_pem_read(conf_str("smtpd_tls_key_file"), &smtpd_tls_key_pem, &err) < 0))
 		smtpd_tls_unavailable(&err);
+	str_reset(&err);
+	if (smtpd_tls_wanted() && conf_time("smtpd_tls_session_cache_timeout") > 0
+	    && tls_ticket_keys_load(TLS_TICKET_FILE, &smtpd_tls_ticket_keys, &err) < 0)
+		log_warning("TLS session tickets are off: %s", str_cstr(&err));
 	str_free(&err);
 }
 
@@ -77,7 +88,11 @@ void smtpd_tls_setup(void)
 						   smtpd_tls_min_version, &err);
 		if (smtpd_conf.tls == NULL)
 			smtpd_tls_unavailable(&err);
+		else if (tls_server_tickets(smtpd_conf.tls, &smtpd_tls_ticket_keys,
+					    conf_time("smtpd_tls_session_cache_timeout"), &err) < 0)
+			log_warning("TLS session tickets are off: %s", str_cstr(&err));
 	}
+	tls_ticket_keys_wipe(&smtpd_tls_ticket_keys);
 	tls_pem_free(&smtpd_tls_cert_pem);
 	tls_pem_free(&smtpd_tls_key_pem);
 	str_free(&err);
@@ -110,6 +125,8 @@ int smtpd_tls_handshake(smtpd_session_t *s)
 		log_info("SSL_accept error from %s: %s", s->peer.namaddr, str_cstr(&err));
 		log_info("lost connection after %s from %s", s->where, s->peer.namaddr);
 	} else if (smtpd_conf.tls_loglevel > 0) {
+		if (tls_conn_reused(s->tls))
+			log_info("%s: Reusing old session", s->peer.namaddr);
 		tls_conn_describe(s->tls, &info);
 		log_info("Anonymous TLS connection established from %s: %s",
 			 s->peer.namaddr, str_cstr(&info));

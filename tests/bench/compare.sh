@@ -13,15 +13,21 @@
 # a wait until every message is in the Maildir) alternately against Postfix
 # and Pochta, ROUNDS times with the same messages, sessions and size. Each
 # round prints a table (accepted and end-to-end msg/s, server CPU ms per
-# message); then comes one pair of runs with a single session, then the
-# medians of the rounds, and last the line
+# message); then comes one pair of runs with a single session; then TLS:
+# smtp-load (smtp-source has no TLS) against both submission services,
+# STARTTLS and AUTH PLAIN on every connection, alternately with a full
+# handshake each time (-S) and resuming the previous session (-R), ROUNDS
+# times. Postfix's port 2526 has no TLS, and its submission port
+# authenticates through Dovecot, so Dovecot's CPU counts with Postfix's;
+# the Pochta instance takes the peers' certificate (RSA 2048), so that both
+# servers sign alike. Then the medians of the rounds, and last the line
 #   pochta/postfix end-to-end ratio: X.XX
 # (median end-to-end rate of Pochta over that of Postfix). The instance is
 # stopped and removed at exit, whatever is left of it is killed by PID; the
 # peers keep running unless PEERS_DOWN=1.
 #
 # Environment: ROUNDS (3), MESSAGES (-n, 3000), SESSIONS (-c, 20), KB (-s, 4),
-# TIMEOUT (seconds per smtp-bench run, 300), PEERS_UP=0 (do not run
+# TLS=0 (no TLS runs), TIMEOUT (seconds per run, 300), PEERS_UP=0 (do not run
 # peers/up: Postfix must already listen), PEERS_DOWN=1 (run peers/down at
 # the end), KEEP=1 (keep the temporary directory with each run's output).
 #
@@ -37,11 +43,16 @@ KB=${KB:-4}
 TIMEOUT=${TIMEOUT:-300}
 PEERS_UP=${PEERS_UP:-1}
 PEERS_DOWN=${PEERS_DOWN:-0}
+TLS=${TLS:-1}
 
 # Where ../shared/peers/up puts the reference Postfix (its defaults).
 PEERS_VAR=/var/tmp/pochta-peers
 PF_PORT=2526
 PF_MAILDIR=$PEERS_VAR/mail/bench1
+PF_SUBMISSION=2587
+PF_USER=bench1:benchpass
+PF_RCPT=bench1@example.test
+PF_TLS=$PEERS_VAR/etc/tls
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/bench/lib.sh
@@ -57,7 +68,7 @@ positive MESSAGES "$MESSAGES"
 positive SESSIONS "$SESSIONS"
 positive TIMEOUT "$TIMEOUT"
 [ "$(id -u)" = 0 ] || die "must run as root (smtp-bench reads and empties Maildirs; peers/up starts Postfix)"
-for prog in pochta master smtpd qmgr local; do
+for prog in pochta master smtpd qmgr local smtp-load; do
 	[ -x "$BIN/$prog" ] || die "$BIN/$prog is missing (make first)"
 done
 SHARED=$(cd "$HERE/../../.." && pwd)/shared
@@ -96,6 +107,11 @@ OFFSET=$(free_port_offset)
 [ -n "$OFFSET" ] || die "no free port offset"
 PORT=$((OFFSET + 25))
 "$BIN/pochta" init "$INST" --port-offset "$OFFSET" >/dev/null
+echo "virtual_mailbox_limit = $BENCH_QUOTA" >> "$INST/etc/main.cf"
+if [ "$TLS" != 0 ]; then
+	printf 'smtpd_tls_cert_file = %s/cert.pem\nsmtpd_tls_key_file = %s/key.pem\n' \
+		"$PF_TLS" "$PF_TLS" >> "$INST/etc/main.cf"
+fi
 "$BIN/pochta" -c "$INST/etc" start
 MASTER=$(cat "$INST/queue/pid/master.pid")
 PO_MAILDIR=$INST/mail/localhost/demo
@@ -170,6 +186,90 @@ bench single pochta 1
 table single "1 session (one run each): $MESSAGES messages, 1 session, $KB KiB"
 SINGLE_RATIO=$(ratio "$(awk '$1 == "single" && $2 == "pochta" { print $4 }' "$RESULTS")" \
 	"$(awk '$1 == "single" && $2 == "postfix" { print $4 }' "$RESULTS")")
+
+# --- TLS: submission with STARTTLS and AUTH on both ---------------------------
+
+TLS_RESULTS=$TMP/tls-results
+PF_MASTER=$(tr -d ' ' < "$PEERS_VAR/postfix/spool/pid/master.pid")
+DC_MASTER=$(cat "$PEERS_VAR/dovecot/run/master.pid")
+PO_SUBMISSION=$((OFFSET + 587))
+PO_USER=demo@localhost:$(cat "$INST/etc/demo.password")
+HZ=$(getconf CLK_TCK)
+
+files_in() { find "$1/new" -type f 2>/dev/null | wc -l; }
+
+# tls_bench MODE SYSTEM: one smtp-load run (MODE -S: full handshakes, -R:
+# resumed) and the wait for its delivery; appends "MODE SYSTEM accepted e2e
+# cpu resumed handshakes" to $TLS_RESULTS.
+tls_bench() {
+	RUN=$((RUN + 1))
+	log=$TMP/run$RUN-$2$1.log
+	if [ "$2" = postfix ]; then
+		set -- "$1" "$2" "$PF_MAILDIR" "$PF_SUBMISSION" "$PF_USER" load@example.org "$PF_RCPT"
+		cpu() { echo $(($(tree_cpu_ticks "$PF_MASTER") + $(tree_cpu_ticks "$DC_MASTER"))); }
+	else
+		set -- "$1" "$2" "$PO_MAILDIR" "$PO_SUBMISSION" "$PO_USER" demo@localhost demo@localhost
+		cpu() { tree_cpu_ticks "$MASTER"; }
+	fi
+	base=$(files_in "$3")
+	cpu0=$(cpu)
+	t0=$(date +%s.%N)
+	"$BIN/smtp-load" "$1" -n "$MESSAGES" -c "$SESSIONS" -s "$KB" -a "$5" -f "$6" -t "$7" \
+		127.0.0.1 "$4" > "$log" 2>&1 || { cat "$log" >&2; die "smtp-load against $2 failed (run $RUN)"; }
+	t1=$(date +%s.%N)
+	deadline=$(($(date +%s) + TIMEOUT))
+	while [ "$(files_in "$3")" -lt $((base + MESSAGES)) ] && [ "$(date +%s)" -lt "$deadline" ]; do
+		sleep 0.05
+	done
+	t2=$(date +%s.%N)
+	got=$(($(files_in "$3") - base))
+	[ "$got" -ge "$MESSAGES" ] || die "$2 delivered $got of $MESSAGES TLS messages in ${TIMEOUT}s"
+	awk -v mode="$1" -v sys="$2" -v n="$MESSAGES" -v t0="$t0" -v t1="$t1" -v t2="$t2" \
+	    -v cpu="$(($(cpu) - cpu0))" -v hz="$HZ" '
+		/^smtp-load TLS:/ { hs = $3; re = $5 }
+		END { printf "%s %s %.1f %.1f %.2f %d %d\n", mode, sys, n / (t1 - t0), n / (t2 - t0),
+			     cpu * 1000 / hz / n, re, hs }' "$log" >> "$TLS_RESULTS"
+}
+
+# tls_median MODE SYSTEM FIELD: as median, over the TLS runs.
+tls_median() {
+	awk -v mode="$1" -v sys="$2" -v f="$3" '$1 == mode && $2 == sys { print $f }' "$TLS_RESULTS" |
+		sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+if [ "$TLS" != 0 ]; then
+	: > "$TLS_RESULTS"
+	r=1
+	while [ "$r" -le "$ROUNDS" ]; do
+		for mode in -S -R; do
+			tls_bench "$mode" postfix
+			tls_bench "$mode" pochta
+		done
+		r=$((r + 1))
+	done
+	# the Maildirs the TLS runs filled: smtp-bench empties them before its runs
+	find "$PF_MAILDIR/new" "$PO_MAILDIR/new" -type f -delete
+	echo
+	echo "TLS, medians of $ROUNDS round(s): submission, STARTTLS and AUTH PLAIN on each of" \
+	     "$MESSAGES connections, $SESSIONS sessions, $KB KiB (Postfix's CPU includes Dovecot's)"
+	printf "  %-8s %-9s %10s %11s %11s %9s\n" "" "" accepted end-to-end "server CPU" TLS
+	printf "  %-8s %-9s %10s %11s %11s %9s\n" "" handshake msg/s msg/s ms/msg resumed
+	for mode in -S -R; do
+		name=full
+		[ "$mode" = -R ] && name=resumed
+		for sys in postfix pochta; do
+			printf "  %-8s %-9s %10.1f %11.1f %11.2f %9s\n" "$sys" "$name" \
+				"$(tls_median "$mode" "$sys" 3)" "$(tls_median "$mode" "$sys" 4)" \
+				"$(tls_median "$mode" "$sys" 5)" \
+				"$(tls_median "$mode" "$sys" 6)/$(tls_median "$mode" "$sys" 7)"
+		done
+		echo "pochta/postfix TLS $name handshake: end-to-end ratio" \
+		     "$(ratio "$(tls_median "$mode" pochta 4)" "$(tls_median "$mode" postfix 4)")," \
+		     "server CPU per message ratio" \
+		     "$(ratio "$(tls_median "$mode" pochta 5)" "$(tls_median "$mode" postfix 5)")"
+	done
+fi
 
 PF_E2E=$(median postfix 4)
 PO_E2E=$(median pochta 4)

@@ -3,7 +3,7 @@
  * of Postfix's smtp-source.
  *
  *   smtp-load [-n messages] [-c sessions] [-s KB] [-f from] [-t to]
- *             [-r reuse] [-h helo] host port
+ *             [-r reuse] [-h helo] [-S | -R] [-a user:password] host port
  *
  * Opens `sessions` parallel SMTP sessions (one thread each) to host:port and
  * sends `messages` messages in total, each MAIL/RCPT/DATA with a body of
@@ -11,12 +11,27 @@
  * connection before QUIT and a new connection. Counts the 250 replies to the
  * end of DATA and prints the accepted rate. Exits 0 when every message was
  * accepted, 1 on any protocol error (unexpected reply, lost connection,
- * timeout), 2 on a usage error. Talks to the given address only; every loop
- * stops after the message count.
+ * timeout, failed handshake), 2 on a usage error. Talks to the given address
+ * only; every loop stops after the message count.
+ *
+ * -S turns each connection to TLS with STARTTLS (a full handshake each
+ * time); -R does too, but each thread offers the session of its previous
+ * connection, so handshakes after the first resume (as a mail client with
+ * a session cache does). -a logs in with AUTH PLAIN after EHLO (over TLS
+ * with -S or -R), for submission ports. The server's certificate is not
+ * verified: this is a load generator for loopback, not a mail client.
+ * With TLS a line "smtp-load TLS: H handshakes, R resumed" comes before
+ * the last line.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +42,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
+#include "str.h"
+
 #define LOAD_MAX_SESSIONS 1000
 #define LOAD_MAX_KB (100 * 1024)	/* 100 MB bodies at most */
 #define LOAD_MAX_MESSAGES 100000000L
@@ -36,6 +54,7 @@
 #define LOAD_BODY_LINE 76		/* bytes per body line, LF included */
 #define LOAD_HEADER_MAX 1024
 #define LOAD_ERRORS_SHOWN 10		/* protocol errors printed in full */
+#define LOAD_TLS_REASON_MAX 256		/* one OpenSSL error string */
 
 struct load_opts {
 	long messages;
@@ -45,6 +64,9 @@ struct load_opts {
 	const char *from;
 	const char *to;
 	const char *helo;
+	const char *auth;		/* "user:password" for AUTH PLAIN, or NULL */
+	int tls;			/* STARTTLS on every connection */
+	int resume;			/* offer the previous connection's TLS session */
 	const char *host;
 	const char *port;
 };
@@ -58,19 +80,24 @@ struct load_state {
 	atomic_long accepted;
 	atomic_long errors;
 	atomic_long connections;
+	SSL_CTX *tls;			/* with -S or -R */
+	char *auth_command;		/* "AUTH PLAIN <base64>\r\n", or NULL */
+	atomic_long handshakes;
+	atomic_long resumed;
 };
 
 /* One connection with a small read buffer for reply lines. */
 struct load_conn {
 	int fd;
+	SSL *ssl;			/* after STARTTLS */
 	char buf[LOAD_REPLY_LINE_MAX];
 	size_t start, end;
 };
 
 static void load_usage(void)
 {
-	fprintf(stderr, "usage: smtp-load [-n messages] [-c sessions] [-s KB] "
-		"[-f from] [-t to] [-r reuse] [-h helo] host port\n");
+	fprintf(stderr, "usage: smtp-load [-n messages] [-c sessions] [-s KB] [-f from] [-t to] "
+		"[-r reuse] [-h helo] [-S | -R] [-a user:password] host port\n");
 	exit(2);
 }
 
@@ -92,9 +119,9 @@ static void load_parse(int argc, char **argv, struct load_opts *o)
 {
 	int ch;
 
-	*o = (struct load_opts){ 5000, 20, 4, 1, "load@example.org",
-				 "demo@localhost", "smtp-load.example", NULL, NULL };
-	while ((ch = getopt(argc, argv, "n:c:s:f:t:r:h:")) != -1) {
+	*o = (struct load_opts){ 5000, 20, 4, 1, "load@example.org", "demo@localhost",
+				 "smtp-load.example", NULL, 0, 0, NULL, NULL };
+	while ((ch = getopt(argc, argv, "n:c:s:f:t:r:h:SRa:")) != -1) {
 		switch (ch) {
 		case 'n': o->messages = load_number(optarg, 1, LOAD_MAX_MESSAGES); break;
 		case 'c': o->sessions = (int)load_number(optarg, 1, LOAD_MAX_SESSIONS); break;
@@ -103,10 +130,13 @@ static void load_parse(int argc, char **argv, struct load_opts *o)
 		case 't': o->to = optarg; break;
 		case 'r': o->reuse = load_number(optarg, 1, LOAD_MAX_MESSAGES); break;
 		case 'h': o->helo = optarg; break;
+		case 'S': o->tls = 1; break;
+		case 'R': o->tls = o->resume = 1; break;
+		case 'a': o->auth = optarg; break;
 		default: load_usage();
 		}
 	}
-	if (argc - optind != 2)
+	if (argc - optind != 2 || (o->auth && strchr(o->auth, ':') == NULL))
 		load_usage();
 	o->host = argv[optind];
 	o->port = argv[optind + 1];
@@ -155,7 +185,7 @@ static int load_connect(const struct load_opts *o)
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res, *ai;
 	struct timeval tv = { LOAD_IO_TIMEOUT, 0 };
-	int fd = -1;
+	int fd = -1, on = 1;
 
 	if (getaddrinfo(o->host, o->port, &hints, &res) != 0)
 		return -1;
@@ -165,6 +195,9 @@ static int load_connect(const struct load_opts *o)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		/* a message goes out in several writes: Nagle would hold each
+		 * back for the server's delayed ACK, and measure that instead */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 			close(fd);
 			fd = -1;
@@ -174,12 +207,28 @@ static int load_connect(const struct load_opts *o)
 	return fd;
 }
 
-static int load_write(int fd, const char *data, size_t len)
+/* Blocking socket I/O, through TLS once it is on. */
+static ssize_t load_send(struct load_conn *c, const char *data, size_t len)
+{
+	if (c->ssl != NULL)
+		return SSL_write(c->ssl, data, (int)len);
+	return send(c->fd, data, len, MSG_NOSIGNAL);
+}
+
+static ssize_t load_recv(struct load_conn *c, char *buf, size_t len)
+{
+	if (c->ssl != NULL)
+		return SSL_read(c->ssl, buf, (int)len);
+	return recv(c->fd, buf, len, 0);
+}
+
+static int load_write(struct load_conn *c, const char *data, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+		size_t chunk = c->ssl != NULL && len > INT_MAX ? INT_MAX : len;	/* SSL_write's int */
+		ssize_t n = load_send(c, data, chunk);
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && c->ssl == NULL)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -214,8 +263,8 @@ static int load_getline(struct load_conn *c, char *line, size_t size)
 		}
 		if (c->end == sizeof(c->buf))
 			return -1;
-		ssize_t n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
-		if (n < 0 && errno == EINTR)
+		ssize_t n = load_recv(c, c->buf + c->end, sizeof(c->buf) - c->end);
+		if (n < 0 && errno == EINTR && c->ssl == NULL)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -246,7 +295,7 @@ static int load_command(struct load_state *st, struct load_conn *c,
 	char line[LOAD_REPLY_LINE_MAX];
 	int code;
 
-	if (cmd != NULL && load_write(c->fd, cmd, strlen(cmd)) < 0) {
+	if (cmd != NULL && load_write(c, cmd, strlen(cmd)) < 0) {
 		load_error(st, "write failed: %s", strerror(errno));
 		return -1;
 	}
@@ -275,8 +324,7 @@ static int load_message(struct load_state *st, struct load_conn *c, long seq)
 		     "From: <%s>\r\nTo: <%s>\r\nSubject: smtp-load message %ld\r\n"
 		     "Message-ID: <smtp-load.%ld.%ld.%ld@%s>\r\n\r\n",
 		     o->from, o->to, seq, (long)getpid(), (long)time(NULL), seq, o->helo);
-	if (load_write(c->fd, head, (size_t)n) < 0 ||
-	    load_write(c->fd, st->body, st->body_len) < 0) {
+	if (load_write(c, head, (size_t)n) < 0 || load_write(c, st->body, st->body_len) < 0) {
 		load_error(st, "write failed in DATA: %s", strerror(errno));
 		return -1;
 	}
@@ -286,11 +334,66 @@ static int load_message(struct load_state *st, struct load_conn *c, long seq)
 	return 0;
 }
 
-/* One connection: greeting, EHLO, up to reuse messages starting with seq, QUIT. */
-static int load_session(struct load_state *st, long seq)
+/* STARTTLS and the handshake, offering *session when there is one; 0 or -1. */
+static int load_starttls(struct load_state *st, struct load_conn *c, SSL_SESSION *session)
+{
+	char reason[LOAD_TLS_REASON_MAX];
+
+	if (load_command(st, c, "STARTTLS\r\n", 220) < 0)
+		return -1;
+	if (c->start != c->end) {
+		load_error(st, "bytes after the 220 to STARTTLS");
+		return -1;
+	}
+	c->ssl = SSL_new(st->tls);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1
+	    || (session != NULL && SSL_set_session(c->ssl, session) != 1) || SSL_connect(c->ssl) != 1) {
+		ERR_error_string_n(ERR_get_error(), reason, sizeof(reason));
+		ERR_clear_error();
+		load_error(st, "TLS handshake failed: %s", reason);
+		return -1;
+	}
+	atomic_fetch_add(&st->handshakes, 1);
+	if (SSL_session_reused(c->ssl))
+		atomic_fetch_add(&st->resumed, 1);
+	return 0;
+}
+
+/* Greeting, EHLO, and with the options STARTTLS, EHLO again, AUTH. */
+static int load_hello(struct load_state *st, struct load_conn *c, SSL_SESSION *session)
+{
+	char cmd[LOAD_HEADER_MAX];
+
+	snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", st->opts->helo);
+	if (load_command(st, c, NULL, 220) < 0 || load_command(st, c, cmd, 250) < 0)
+		return -1;
+	if (st->tls && (load_starttls(st, c, session) < 0 || load_command(st, c, cmd, 250) < 0))
+		return -1;
+	if (st->auth_command && load_command(st, c, st->auth_command, 235) < 0)
+		return -1;
+	return 0;
+}
+
+/* Keep the TLS session for the next connection (with -R), then let go:
+ * close_notify first, or OpenSSL deems the session not resumable. */
+static void load_tls_end(struct load_state *st, struct load_conn *c, SSL_SESSION **session)
+{
+	if (c->ssl == NULL)
+		return;
+	if (st->opts->resume) {
+		SSL_SESSION_free(*session);
+		*session = SSL_get1_session(c->ssl);
+	}
+	(void)SSL_shutdown(c->ssl);
+	SSL_free(c->ssl);
+	ERR_clear_error();
+}
+
+/* One connection: greeting, EHLO (STARTTLS, AUTH), up to reuse messages
+ * starting with seq, QUIT. */
+static int load_session(struct load_state *st, long seq, SSL_SESSION **session)
 {
 	struct load_conn c = { .fd = -1 };
-	char cmd[LOAD_HEADER_MAX];
 	long sent = 0;
 	int rc = 0;
 
@@ -300,9 +403,7 @@ static int load_session(struct load_state *st, long seq)
 		return -1;
 	}
 	atomic_fetch_add(&st->connections, 1);
-	snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", st->opts->helo);
-	if (load_command(st, &c, NULL, 220) < 0 || load_command(st, &c, cmd, 250) < 0)
-		rc = -1;
+	rc = load_hello(st, &c, *session);
 	while (rc == 0) {
 		rc = load_message(st, &c, seq);
 		if (rc < 0 || ++sent >= st->opts->reuse)
@@ -313,6 +414,7 @@ static int load_session(struct load_state *st, long seq)
 	}
 	if (rc == 0)
 		rc = load_command(st, &c, "QUIT\r\n", 221);
+	load_tls_end(st, &c, session);
 	close(c.fd);
 	return rc;
 }
@@ -321,12 +423,43 @@ static int load_session(struct load_state *st, long seq)
 static void *load_thread(void *arg)
 {
 	struct load_state *st = arg;
+	SSL_SESSION *session = NULL;	/* this thread's, for -R */
 	long seq;
 
 	while ((seq = atomic_fetch_add(&st->next, 1)) < st->opts->messages)
-		if (load_session(st, seq) < 0)
+		if (load_session(st, seq, &session) < 0)
 			break;
+	SSL_SESSION_free(session);
 	return NULL;
+}
+
+/* The client context (TLS 1.2 or later, any certificate) and the AUTH line. */
+static void load_setup(struct load_state *st, const struct load_opts *o)
+{
+	if (o->tls) {
+		/* OpenSSL writes to the socket without MSG_NOSIGNAL */
+		signal(SIGPIPE, SIG_IGN);
+		st->tls = SSL_CTX_new(TLS_client_method());
+		if (st->tls == NULL || SSL_CTX_set_min_proto_version(st->tls, TLS1_2_VERSION) != 1) {
+			fprintf(stderr, "smtp-load: cannot set up TLS\n");
+			exit(1);
+		}
+	}
+	if (o->auth) {
+		const char *colon = strchr(o->auth, ':');
+		str_t plain = STR_INIT, line = STR_INIT;
+
+		/* RFC 4616: authzid (empty) NUL authcid NUL password */
+		str_putc(&plain, 0);
+		str_append(&plain, o->auth, (size_t)(colon - o->auth));
+		str_putc(&plain, 0);
+		str_append_cstr(&plain, colon + 1);
+		str_append_cstr(&line, "AUTH PLAIN ");
+		base64_encode(plain.data, plain.len, &line);
+		str_append_cstr(&line, "\r\n");
+		st->auth_command = str_steal(&line);
+		str_free(&plain);
+	}
 }
 
 static double load_now(void)
@@ -349,6 +482,7 @@ int main(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	st.opts = &opts;
 	st.body = load_make_body(opts.kb, &st.body_len);
+	load_setup(&st, &opts);
 	threads = calloc((size_t)opts.sessions, sizeof(*threads));
 	if (threads == NULL) {
 		perror("smtp-load: calloc");
@@ -366,7 +500,12 @@ int main(int argc, char **argv)
 	printf("smtp-load: %ld of %ld messages accepted over %ld connections in %.2f s, "
 	       "%ld errors\n", (long)st.accepted, opts.messages, (long)st.connections,
 	       secs, (long)st.errors);
+	if (opts.tls)
+		printf("smtp-load TLS: %ld handshakes, %ld resumed\n", (long)st.handshakes,
+		       (long)st.resumed);
 	printf("smtp-load accepted: %.1f msg/s\n", (double)st.accepted / secs);
+	SSL_CTX_free(st.tls);
+	free(st.auth_command);
 	free(threads);
 	free((void *)st.body);
 	return (st.errors == 0 && st.accepted == opts.messages && started == opts.sessions) ? 0 : 1;

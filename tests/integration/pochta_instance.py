@@ -190,6 +190,17 @@ class Instance:
             f.write("\n".join(out) + "\n")
         os.rename(path + ".new", path)
 
+    def limit_processes(self, port, maxproc):
+        """Give the inet service on port a process limit in master.cf."""
+        path = os.path.join(self.etc, "master.cf")
+        with open(path) as f:
+            text = f.read()
+        text, n = re.subn(r"(?m)^(%d\s+inet(?:\s+\S+){4}\s+)-" % port, r"\g<1>%d" % maxproc,
+                          text)
+        assert n == 1, "no service line for port %d in master.cf" % port
+        with open(path, "w") as f:
+            f.write(text)
+
     def add_mailbox(self, user, domain="localhost"):
         """Add user@domain to the virtual mailbox table (before start or reload)."""
         path = os.path.join(self.etc, "vmailbox")
@@ -395,8 +406,9 @@ class Reply:
 class RawSmtp:
     """An SMTP session over a plain socket, speaking bytes as given."""
 
-    def __init__(self, port, timeout=SOCKET_TIMEOUT, host=LOOPBACK):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, timeout=SOCKET_TIMEOUT, host=LOOPBACK, sock=None):
+        """Connect to host:port, or talk over sock, connected already."""
+        self.sock = sock or socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
         self.greeting = None
         try:

@@ -7,24 +7,17 @@ import os
 import pwd
 import re
 import signal
-import smtplib
-import threading
-import time
 import warnings
-from collections import Counter
 
 import pytest
 
+from burst import BURST_SEND_TRIES, Burst, tokens_in
 from pochta_instance import (RawSmtp, Smtp, proc_is_zombie, proc_status_field,
                              running_instance, unique_token, wait_until)
 
 SENDER = "burst@example.org"
 BURST_MESSAGES = 200
-BURST_THREADS = 4
-BURST_SEND_TRIES = 3          # a 4xx or a dropped session is retried, as a client would
-BURST_SEND_DEADLINE = 120     # seconds for the whole burst to be sent
 BURST_DELIVERY_TIMEOUT = 90   # seconds for all of the burst to reach the Maildir
-SEND_TIMEOUT = 15             # seconds for one SMTP reply in the burst
 RESTART_TIMEOUT = 30          # seconds for master to bring a killed daemon back
 STARTUP_DROP_TIMEOUT = 2      # seconds for a starting daemon to drop root
 # Deliveries cut by a crash are deferred ("delay, never drop"); the burst
@@ -33,83 +26,6 @@ STARTUP_DROP_TIMEOUT = 2      # seconds for a starting daemon to drop root
 # throttles the service (as Postfix does) for service_throttle_time: 2 s here.
 FAST_RETRY = {"minimal_backoff_time": "1s", "maximal_backoff_time": "2s",
               "queue_run_delay": "1s", "service_throttle_time": "2s"}
-
-
-class Burst:
-    """Sends BURST_MESSAGES messages with unique tokens from a few threads."""
-
-    def __init__(self, inst, prefix):
-        self.inst = inst
-        self.tokens = [unique_token(prefix) + "-%03d" % i for i in range(BURST_MESSAGES)]
-        self.accepted = []
-        self.retries = 0
-        self.failures = []
-        self.lock = threading.Lock()
-        self.deadline = time.monotonic() + BURST_SEND_DEADLINE
-
-    def message(self, token):
-        return ("From: <%s>\nSubject: burst %s\nMessage-ID: <%s@example.org>\n\n"
-                "token %s\n" % (SENDER, token, token, token)).encode()
-
-    def send_one(self, session, token):
-        """Send on session (reconnecting as needed); return the session."""
-        last = "not tried: the burst's deadline passed"
-        for _ in range(BURST_SEND_TRIES):
-            if time.monotonic() > self.deadline:
-                break
-            try:
-                if session is None:
-                    session = Smtp(self.inst.smtp_port, timeout=SEND_TIMEOUT)
-                session.sendmail(SENDER, ["demo@localhost"], self.message(token))
-                with self.lock:
-                    self.accepted.append(token)
-                return session
-            except (smtplib.SMTPException, OSError) as e:
-                with self.lock:
-                    self.retries += 1
-                    last = e
-                try:
-                    session.close()
-                except Exception:
-                    pass
-                session = None
-        with self.lock:
-            self.failures.append((token, repr(last)))
-        return session
-
-    def worker(self, tokens):
-        session = None
-        for token in tokens:
-            session = self.send_one(session, token)
-        if session is not None:
-            try:
-                session.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
-
-    def start(self):
-        self.threads = [threading.Thread(target=self.worker, args=(self.tokens[i::BURST_THREADS],))
-                        for i in range(BURST_THREADS)]
-        for t in self.threads:
-            t.start()
-
-    def join(self):
-        for t in self.threads:
-            t.join(timeout=max(0, self.deadline - time.monotonic()) + 2 * SEND_TIMEOUT)
-        assert not any(t.is_alive() for t in self.threads), "burst senders hung"
-
-    def accepted_count(self):
-        with self.lock:
-            return len(self.accepted)
-
-
-def delivered_tokens(inst):
-    counts = Counter()
-    for m in inst.read_messages():
-        for line in m.split(b"\n"):
-            if line.startswith(b"token "):
-                counts[line[6:].decode()] += 1
-    return counts
 
 
 def wait_for_pid(inst, name, exclude=(), timeout=RESTART_TIMEOUT):
@@ -125,7 +41,7 @@ def fast_retry_instance():
 
 def test_kill_qmgr_and_local_during_burst_loses_nothing(fast_retry_instance):
     instance = fast_retry_instance
-    burst = Burst(instance, "burst")
+    burst = Burst(instance, "burst", BURST_MESSAGES, SENDER, "demo@localhost")
     burst.start()
     try:
         wait_until(lambda: burst.accepted_count() >= BURST_MESSAGES // 4, 60,
@@ -147,11 +63,11 @@ def test_kill_qmgr_and_local_during_burst_loses_nothing(fast_retry_instance):
         BURST_SEND_TRIES, burst.failures[:5])
     assert sorted(burst.accepted) == sorted(burst.tokens)
 
-    wait_until(lambda: len(delivered_tokens(instance)) >= BURST_MESSAGES,
+    wait_until(lambda: len(tokens_in(instance)) >= BURST_MESSAGES,
                BURST_DELIVERY_TIMEOUT,
                "all %d burst messages delivered" % BURST_MESSAGES)
     instance.wait_queue_empty(timeout=30)
-    counts = delivered_tokens(instance)
+    counts = tokens_in(instance)
     missing = [t for t in burst.tokens if counts[t] == 0]
     assert missing == [], "%d acknowledged messages never delivered" % len(missing)
     duplicates = sum(c - 1 for c in counts.values() if c > 1)
@@ -251,6 +167,33 @@ def test_daemon_that_cannot_read_main_cf_says_why_in_the_log(instance):
                "the failing smtpd's reason in the mail log")
     line = [l for l in instance.log_text().splitlines() if "smtpd_timeout" in l][-1]
     assert "pochta/smtpd[" in line and "fatal:" in line, line
+
+
+# A resident daemon that says it is ready, then crashes: master's status
+# message is two native ints, pid and "available" (lib/daemon.h), on fd 3.
+CRASHER = """#!/usr/bin/python3
+import os, signal, struct
+os.write(3, struct.pack("ii", os.getpid(), 1))
+os.kill(os.getpid(), signal.SIGSEGV)
+"""
+CRASH_MAX = 5                 # master's MASTER_CRASH_MAX
+
+
+def test_daemon_crashing_after_start_is_throttled_not_looped():
+    with running_instance(params={"service_throttle_time": "60s"}, start=False) as inst:
+        crasher = os.path.join(inst.root, "crasher")
+        with open(crasher, "w") as f:
+            f.write(CRASHER)
+        os.chmod(crasher, 0o755)
+        with open(os.path.join(inst.etc, "master.cf"), "a") as f:
+            f.write("crasher     unix  n       -       n       60      1       %s\n" % crasher)
+        inst.start()
+        wait_until(lambda: "service crasher: %d abnormal exits within" % CRASH_MAX
+                   in inst.log_text(), 30, "master throttling the crashing service")
+        inst.stop()
+        deaths = re.findall(r"process %s pid \d+ killed by signal 11" % re.escape(crasher),
+                            inst.log_text())
+        assert len(deaths) == CRASH_MAX, deaths
 
 
 def test_stop_leaves_no_process(instance):

@@ -96,6 +96,22 @@ def test_smtplib_login(inst):
         assert s.login(DEMO, demo_password(inst))[0] == 235
 
 
+def received_after_login(inst, token):
+    with Smtp(inst.smtp_port) as s:
+        s.login(DEMO, demo_password(inst))
+        s.sendmail(DEMO, [DEMO], "Subject: %s\r\n\r\nbody\r\n" % token)
+    data = inst.wait_for_token(token)[0]
+    return data.split(b"\nReceived: ", 1)[1].split(b";")[0].decode()
+
+
+def test_login_shown_in_received_only_when_asked(inst):
+    received = received_after_login(inst, unique_token("hidden"))
+    assert "Authenticated sender" not in received and " with ESMTPA " in received
+    with running_instance(params={"smtpd_sasl_authenticated_header": "yes"}) as shown:
+        received = received_after_login(shown, unique_token("shown"))
+    assert "\n\t(Authenticated sender: %s)\n\tby " % DEMO in received, received
+
+
 def timed_failure(c, line):
     start = time.monotonic()
     r = c.cmd(line)

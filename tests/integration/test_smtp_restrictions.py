@@ -10,6 +10,14 @@ logged-in users, sending as their own address.
 
 Every client here is 127.0.0.1, named localhost; the instances that
 test relaying leave loopback out of mynetworks.
+
+reject_unlisted_recipient and reject_unlisted_sender refuse addresses no
+mailbox, local user or alias has, named in a list or implicitly
+(smtpd_reject_unlisted_recipient = yes, smtpd_reject_unlisted_sender =
+no). With smtpd_delay_reject = no the client list runs at connect (its
+reject replaces the greeting, and every later command but QUIT gets 503),
+the HELO list at HELO/EHLO and the sender list at MAIL FROM; each reject
+is logged once, in Postfix's words.
 """
 
 import base64
@@ -327,3 +335,163 @@ def test_mua_port_own_address_only(mua, connect):
         c.rset()
         c.sendmail(DEMO, [DEMO], ("Subject: %s\r\n\r\n%s\r\n" % (token, token)).encode())
     mua.wait_for_token(token)
+
+
+# --- reject_unlisted_recipient and reject_unlisted_sender -----------------
+
+def reject_lines(inst, what, address):
+    """The reject lines logged for what ("RCPT") naming address."""
+    return [l for l in inst.log_text().splitlines()
+            if ": reject: %s from " % what in l and "<%s>" % address in l]
+
+
+def test_explicit_unlisted_recipient():
+    """With the implicit check off, only the named restriction refuses."""
+    params = {"smtpd_reject_unlisted_recipient": "no",
+              "smtpd_recipient_restrictions": "reject_unlisted_recipient"}
+    with running_instance(params=params) as inst:
+        assert_reply(rcpt(inst, "alice@example.org", "nobody@localhost"), 550,
+                     "5.1.1 <nobody@localhost>: Recipient address rejected: "
+                     "User unknown in virtual mailbox table")
+        assert rcpt(inst, "alice@example.org", DEMO).code == 250
+        wait_log(inst, "reject: RCPT from %s: 550 5.1.1 <nobody@localhost>" % CLIENT)
+        assert len(reject_lines(inst, "RCPT", "nobody@localhost")) == 1
+
+
+def test_unlisted_recipient_check_can_be_turned_off():
+    with running_instance(params={"smtpd_reject_unlisted_recipient": "no"}) as inst:
+        assert rcpt(inst, "alice@example.org", "nobody@localhost").code == 250
+
+
+def test_named_and_implicit_check_refuse_once():
+    """Named in a list and implicit: one check, one reply, one log line."""
+    params = {"smtpd_recipient_restrictions": "reject_unlisted_recipient, permit"}
+    with running_instance(params=params) as inst:
+        token = unique_token("nobody")
+        to = "%s@localhost" % token
+        assert_reply(rcpt(inst, "alice@example.org", to), 550,
+                     "5.1.1 <%s>: Recipient address rejected: "
+                     "User unknown in virtual mailbox table" % to)
+        with RawSmtp(inst.smtp_port) as c:
+            c.ehlo()
+            assert c.cmd("QUIT").code == 221
+        wait_log(inst, "disconnect from %s ehlo=1 quit=1" % CLIENT)
+        assert len(reject_lines(inst, "RCPT", to)) == 1
+
+
+@pytest.fixture(scope="module")
+def senders():
+    params = {"smtpd_sender_restrictions": "reject_unlisted_sender"}
+    with running_instance(params=params) as inst:
+        yield inst
+
+
+def test_unlisted_sender(senders):
+    assert_reply(rcpt(senders, "nobody@localhost", DEMO), 550,
+                 "5.1.0 <nobody@localhost>: Sender address rejected: "
+                 "User unknown in virtual mailbox table")
+    wait_log(senders, "reject: RCPT from %s: 550 5.1.0 <nobody@localhost>: Sender address "
+             "rejected: User unknown in virtual mailbox table; from=<nobody@localhost> "
+             "to=<%s> proto=ESMTP helo=<client.example>" % (CLIENT, DEMO))
+
+
+def test_listed_senders_pass(senders):
+    """A mailbox, the null sender, and an address elsewhere are not refused."""
+    for sender in (DEMO, "", "alice@example.org"):
+        assert rcpt(senders, sender, DEMO).code == 250, sender
+
+
+def test_implicit_unlisted_sender():
+    with running_instance(params={"smtpd_reject_unlisted_sender": "yes"}) as inst:
+        assert_reply(rcpt(inst, "nobody@localhost", DEMO), 550,
+                     "5.1.0 <nobody@localhost>: Sender address rejected: "
+                     "User unknown in virtual mailbox table")
+        assert rcpt(inst, "other@localhost", DEMO).code == 250
+
+
+# --- smtpd_delay_reject = no ----------------------------------------------
+
+def test_client_rejected_at_connect():
+    """The reject replaces the greeting; every command but QUIT gets 503."""
+    with running_instance(start=False) as inst:
+        table = make_table(inst, "client_access", ["127.0.0.1 REJECT not you"])
+        inst.set_param("smtpd_delay_reject", "no")
+        inst.set_param("smtpd_client_restrictions", "check_client_access " + table)
+        inst.pochta("start")
+        denied = "5.7.0 Error: access denied for %s" % CLIENT
+        with RawSmtp(inst.smtp_port) as c:
+            assert c.greeting == (554, "5.7.1 <%s>: Client host rejected: not you" % CLIENT)
+            assert_reply(c.cmd("EHLO client.example"), 503, denied)
+            assert_reply(c.cmd("MAIL FROM:<alice@example.org>"), 503, denied)
+            assert_reply(c.cmd("RCPT TO:<%s>" % DEMO), 503, denied)
+            assert c.cmd("QUIT").code == 221
+        wait_log(inst, "NOQUEUE: reject: CONNECT from %s: 554 5.7.1 <%s>: Client host "
+                 "rejected: not you; proto=SMTP\n" % (CLIENT, CLIENT))
+
+
+@pytest.fixture(scope="module")
+def early():
+    with running_instance(start=False) as inst:
+        helo = make_table(inst, "helo_access", ["bad.example REJECT go away helo"])
+        sender = make_table(inst, "sender_access", ["spammer@example.org REJECT"])
+        client = make_table(inst, "client_access", ["127.0.0.1 DUNNO"])
+        params = {
+            "smtpd_delay_reject": "no",
+            "smtpd_client_restrictions": "check_client_access " + client,
+            "smtpd_helo_restrictions": "check_helo_access " + helo,
+            "smtpd_sender_restrictions": "check_sender_access " + sender,
+            "smtpd_reject_unlisted_sender": "yes",
+        }
+        for name, value in params.items():
+            inst.set_param(name, value)
+        inst.start()
+        yield inst
+
+
+def test_helo_rejected_at_ehlo(early):
+    with RawSmtp(early.smtp_port) as c:
+        assert c.greeting[0] == 220
+        assert_reply(c.cmd("EHLO mx.bad.example"), 554,
+                     "5.7.1 <mx.bad.example>: Helo command rejected: go away helo")
+        assert_reply(c.cmd("HELO bad.example"), 554,
+                     "5.7.1 <bad.example>: Helo command rejected: go away helo")
+        c.ehlo("good.example")
+        assert c.cmd("MAIL FROM:<alice@example.org>").code == 250
+    wait_log(early, "NOQUEUE: reject: EHLO from %s: 554 5.7.1 <mx.bad.example>: Helo command "
+             "rejected: go away helo; proto=SMTP helo=<mx.bad.example>\n" % CLIENT)
+
+
+def test_rejected_helo_name_is_not_taken(early):
+    """The log of a later reject still shows the name that was accepted."""
+    with RawSmtp(early.smtp_port) as c:
+        c.ehlo("good.example")
+        assert c.cmd("EHLO bad.example").code == 554
+        assert c.cmd("MAIL FROM:<spammer@example.org>").code == 554
+    wait_log(early, "reject: MAIL from %s: 554 5.7.1 <spammer@example.org>: Sender address "
+             "rejected: Access denied; from=<spammer@example.org> proto=ESMTP "
+             "helo=<good.example>\n" % CLIENT)
+
+
+def test_sender_rejected_at_mail(early):
+    with RawSmtp(early.smtp_port) as c:
+        c.ehlo()
+        assert_reply(c.cmd("MAIL FROM:<spammer@example.org>"), 554,
+                     "5.7.1 <spammer@example.org>: Sender address rejected: Access denied")
+        r = c.cmd("RCPT TO:<%s>" % DEMO)
+        assert (r.code, r.enhanced) == (503, "5.5.1"), r
+        assert_reply(c.cmd("MAIL FROM:<nobody@localhost>"), 550,
+                     "5.1.0 <nobody@localhost>: Sender address rejected: "
+                     "User unknown in virtual mailbox table")
+        assert c.cmd("MAIL FROM:<alice@example.org>").code == 250
+        assert c.cmd("RCPT TO:<%s>" % DEMO).code == 250
+
+
+def test_early_lists_let_mail_through(early):
+    token = unique_token("early")
+    with RawSmtp(early.smtp_port) as c:
+        c.ehlo("good.example")
+        assert c.cmd("MAIL FROM:<alice@example.org>").code == 250
+        assert c.cmd("RCPT TO:<%s>" % DEMO).code == 250
+        assert c.cmd("DATA").code == 354
+        assert c.cmd("Subject: %s\r\n\r\n%s\r\n." % (token, token)).code == 250
+    early.wait_for_token(token)

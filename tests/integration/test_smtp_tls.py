@@ -1,4 +1,5 @@
-"""STARTTLS (RFC 3207) and implicit TLS (RFC 8314) in smtpd.
+"""STARTTLS (RFC 3207) and implicit TLS (RFC 8314) in smtpd, session
+resumption across smtpd processes, and the handshake timeout.
 
 A `pochta init` instance offers STARTTLS on port N+25 (security level
 may), runs smtps on N+465 (wrappermode) and submission on N+587 (level
@@ -7,9 +8,16 @@ encrypt), all with the self-signed DIR/etc/tls/cert.pem (SAN localhost and
 instance sets smtpd_tls_auth_only = yes, so AUTH appears only under TLS.
 Raw sockets send what smtplib would not: commands pipelined after
 STARTTLS (the CVE-2011-0411 injection) and garbage instead of a handshake.
+
+Resumption is checked the way an administrator would, with `openssl
+s_client -sess_out` then `-sess_in`, against instances with max_use = 1,
+so that every session is served by a new smtpd process; the ticket keys
+master shares with them live in queue/tls/ticket_keys.
 """
 
 import os
+import re
+import time
 import shutil
 import smtplib
 import socket
@@ -227,3 +235,210 @@ def test_security_level_none():
             r = c.cmd("STARTTLS")
             assert (r.code, r.text) == (502, "5.5.1 Error: command not implemented")
             assert c.cmd("QUIT").code == 221
+
+
+# --- session resumption across smtpd processes ------------------------------
+
+SESSION_PARAMS = {"max_use": "1", "smtpd_tls_loglevel": "1"}
+KEY_ROTATION = "1s"             # smtpd_tls_session_cache_timeout for the rotation test
+ROTATION_TIMEOUT = 15           # seconds for master to rotate the keys on time
+KEY_MAGIC_LEN = 8               # the key file: magic, then 88 bytes per key
+KEY_RECORD_LEN = 88
+
+
+def ticket_file(inst):
+    return os.path.join(inst.queue, "tls", "ticket_keys")
+
+
+def s_client(inst, port, version, sess_out, sess_in=None, starttls=True):
+    """One TLS session with openssl s_client that says QUIT; "New" or "Reused"."""
+    args = ["openssl", "s_client", "-" + version, "-ign_eof",
+            "-connect", "%s:%d" % (LOOPBACK, port),
+            "-CAfile", os.path.join(inst.etc, "tls", "cert.pem"), "-verify_return_error",
+            "-sess_out", sess_out]
+    if starttls:
+        args += ["-starttls", "smtp"]
+    if sess_in:
+        args += ["-sess_in", sess_in]
+    res = subprocess.run(args, input=b"QUIT\r\n", stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=S_CLIENT_TIMEOUT)
+    out = res.stdout.decode(errors="replace")
+    m = re.search(r"^(New|Reused), (TLSv1\.[23]),", out, re.M)
+    assert m and "221 2.0.0 Bye" in out, (out, res.stderr.decode(errors="replace"))
+    assert m.group(2) == {"tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3"}[version]
+    return m.group(1)
+
+
+def smtpd_pids(inst, text):
+    return [int(p) for p in re.findall(r"smtpd\[(\d+)\]: %s" % re.escape(text), inst.log_text())]
+
+
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command")
+
+
+@pytest.fixture(scope="module")
+def resume_inst():
+    with running_instance(params=SESSION_PARAMS) as instance:
+        yield instance
+
+
+@needs_openssl
+@pytest.mark.parametrize("version", ["tls1_2", "tls1_3"])
+def test_session_resumes_in_another_smtpd_process(resume_inst, version, tmp_path):
+    first, again = str(tmp_path / "first"), str(tmp_path / "again")
+    assert s_client(resume_inst, resume_inst.smtp_port, version, first) == "New"
+    assert s_client(resume_inst, resume_inst.smtp_port, version, again, sess_in=first) == "Reused"
+    wait_log(resume_inst, "localhost[127.0.0.1]: Reusing old session")
+    established = smtpd_pids(resume_inst, "Anonymous TLS connection established")
+    assert established[-1] != established[-2], "max_use = 1: two sessions, two processes"
+    assert smtpd_pids(resume_inst, "localhost[127.0.0.1]: Reusing old session")[-1] == established[-1]
+
+
+@needs_openssl
+def test_smtps_session_resumes(resume_inst, tmp_path):
+    port = resume_inst.offset + 465
+    first, again = str(tmp_path / "first"), str(tmp_path / "again")
+    assert s_client(resume_inst, port, "tls1_3", first, starttls=False) == "New"
+    assert s_client(resume_inst, port, "tls1_3", again, sess_in=first, starttls=False) == "Reused"
+
+
+def test_ticket_keys_are_masters_alone(resume_inst):
+    st_dir = os.stat(os.path.dirname(ticket_file(resume_inst)))
+    st_file = os.stat(ticket_file(resume_inst))
+    assert (st_dir.st_uid, st_dir.st_mode & 0o777) == (os.geteuid(), 0o700)
+    assert (st_file.st_uid, st_file.st_mode & 0o777) == (os.geteuid(), 0o600)
+    # the current key, and the previous one after a restart
+    assert os.path.getsize(ticket_file(resume_inst)) in (KEY_MAGIC_LEN + KEY_RECORD_LEN,
+                                                         KEY_MAGIC_LEN + 2 * KEY_RECORD_LEN)
+
+
+@needs_openssl
+def test_damaged_key_file_turns_resumption_off_not_tls(resume_inst, tmp_path):
+    """A key file smtpd cannot use costs resumption, never the session;
+    master makes new keys when it starts again."""
+    first, again = str(tmp_path / "first"), str(tmp_path / "again")
+    with open(ticket_file(resume_inst), "r+b") as f:
+        f.write(b"garbage!")
+    assert s_client(resume_inst, resume_inst.smtp_port, "tls1_3", first) == "New"
+    assert s_client(resume_inst, resume_inst.smtp_port, "tls1_3", again, sess_in=first) == "New"
+    wait_log(resume_inst, "warning: TLS session tickets are off: tls/ticket_keys: "
+             "not a ticket key file")
+    resume_inst.stop()
+    resume_inst.start()
+    assert s_client(resume_inst, resume_inst.smtp_port, "tls1_3", first) == "New"
+    assert s_client(resume_inst, resume_inst.smtp_port, "tls1_3", again, sess_in=first) == "Reused"
+
+
+@needs_openssl
+@pytest.mark.parametrize("version", ["tls1_2", "tls1_3"])
+def test_ticket_survives_one_restart_not_two(resume_inst, version, tmp_path):
+    """Each start of master makes a new key and keeps one previous key."""
+    kept, out = str(tmp_path / "kept"), str(tmp_path / "out")
+    assert s_client(resume_inst, resume_inst.smtp_port, version, kept) == "New"
+    resume_inst.stop()
+    resume_inst.start()
+    assert s_client(resume_inst, resume_inst.smtp_port, version, out, sess_in=kept) == "Reused"
+    resume_inst.stop()
+    resume_inst.start()
+    assert s_client(resume_inst, resume_inst.smtp_port, version, out, sess_in=kept) == "New"
+
+
+def read_keys(inst):
+    """The key records of the ticket key file, current first."""
+    with open(ticket_file(inst), "rb") as f:
+        data = f.read()
+    return [data[i:i + KEY_RECORD_LEN] for i in range(KEY_MAGIC_LEN, len(data), KEY_RECORD_LEN)]
+
+
+def test_keys_rotate_on_time_keeping_one_previous():
+    with running_instance(params={"smtpd_tls_session_cache_timeout": KEY_ROTATION}) as inst:
+        start = read_keys(inst)
+        assert len(start) == 1
+        second = wait_until(lambda: (lambda k: k if k[0] != start[0] else None)(read_keys(inst)),
+                            ROTATION_TIMEOUT, "the first rotation")
+        assert second[1:] == start
+        third = wait_until(lambda: (lambda k: k if k[0] != second[0] else None)(read_keys(inst)),
+                           ROTATION_TIMEOUT, "the second rotation")
+        assert third[1:] == second[:1]
+
+
+@needs_openssl
+def test_no_resumption_when_session_cache_timeout_is_zero(tmp_path):
+    params = dict(SESSION_PARAMS, smtpd_tls_session_cache_timeout="0")
+    first, again = str(tmp_path / "first"), str(tmp_path / "again")
+    with running_instance(params=params) as inst:
+        assert not os.path.exists(ticket_file(inst))
+        for version in ("tls1_2", "tls1_3"):
+            assert s_client(inst, inst.smtp_port, version, first) == "New"
+            # no session to keep at all, or one that does not resume
+            if os.path.exists(first):
+                assert s_client(inst, inst.smtp_port, version, again, sess_in=first) == "New"
+                os.unlink(first)
+        assert "TLS session tickets are off" not in inst.log_text()
+
+
+# --- the handshake timeout --------------------------------------------------
+
+HANDSHAKE_TIMEOUT = 2           # smtpd_starttls_timeout of this instance, seconds
+HANDSHAKE_SLACK = 10            # seconds beyond it for the server to hang up
+FREE_AGAIN_TIMEOUT = 10         # seconds for the one smtpd to take a new client
+HANDSHAKE_TIMEOUT_LOG = "SSL_accept error from localhost[127.0.0.1]: timeout"
+
+
+@pytest.fixture(scope="module")
+def slow_inst():
+    """One smtpd process each for SMTP and smtps, handshakes bounded by 2 s."""
+    with running_instance(params={"smtpd_starttls_timeout": "%ds" % HANDSHAKE_TIMEOUT},
+                          start=False) as instance:
+        instance.limit_processes(instance.smtp_port, 1)
+        instance.limit_processes(instance.offset + 465, 1)
+        instance.start()
+        yield instance
+
+
+def hung_up_within(sock, low, high):
+    """The server closes sock between low and high seconds from now."""
+    start = time.monotonic()
+    sock.settimeout(high)
+    assert closed_by_server(sock)
+    elapsed = time.monotonic() - start
+    assert low <= elapsed <= high, "the server hung up after %.1fs" % elapsed
+
+
+def tls_session_works(inst, port, starttls):
+    try:
+        if starttls:
+            with Smtp(port) as c:
+                c.starttls(context=client_context(inst))
+                return c.noop()[0] == 250
+        with smtp_ssl(inst, port) as c:
+            return c.noop()[0] == 250
+    except (smtplib.SMTPException, ssl.SSLError, OSError):
+        return False
+
+
+def test_silent_smtps_client_is_dropped_after_the_handshake_timeout(slow_inst):
+    port = slow_inst.offset + 465
+    with socket.create_connection((LOOPBACK, port), timeout=SOCKET_TIMEOUT) as s:
+        hung_up_within(s, HANDSHAKE_TIMEOUT - 1, HANDSHAKE_TIMEOUT + HANDSHAKE_SLACK)
+    wait_log(slow_inst, HANDSHAKE_TIMEOUT_LOG)
+    wait_log(slow_inst, "lost connection after CONNECT from localhost[127.0.0.1]")
+    wait_until(lambda: tls_session_works(slow_inst, port, starttls=False), FREE_AGAIN_TIMEOUT,
+               "the one smtps process to serve a new session")
+
+
+def test_silent_client_after_starttls_is_dropped_after_the_timeout(slow_inst):
+    timeouts = slow_inst.log_text().count(HANDSHAKE_TIMEOUT_LOG)
+    with RawSmtp(slow_inst.smtp_port) as c:
+        c.ehlo()
+        assert c.cmd("STARTTLS").code == 220
+        hung_up_within(c.sock, HANDSHAKE_TIMEOUT - 1, HANDSHAKE_TIMEOUT + HANDSHAKE_SLACK)
+    wait_log(slow_inst, "lost connection after STARTTLS from localhost[127.0.0.1]")
+    assert slow_inst.log_text().count(HANDSHAKE_TIMEOUT_LOG) == timeouts + 1
+    wait_until(lambda: tls_session_works(slow_inst, slow_inst.smtp_port, starttls=True),
+               FREE_AGAIN_TIMEOUT, "the one SMTP process to serve a new session")
+
+
+def test_client_that_completes_the_handshake_in_time_is_served(slow_inst):
+    assert tls_session_works(slow_inst, slow_inst.smtp_port, starttls=True)
+    assert tls_session_works(slow_inst, slow_inst.offset + 465, starttls=False)

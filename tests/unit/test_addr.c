@@ -1,7 +1,8 @@
 /*
  * test_addr: RFC 5321 paths as MAIL FROM and RCPT TO receive them - good
  * forms next to the broken ones, the internal form, where the parameters
- * start, splitting and quoting for the wire.
+ * start, splitting and quoting for the wire, and which addresses are
+ * ASCII, UTF-8 or neither.
  */
 #include <check.h>
 #include <stdio.h>
@@ -189,8 +190,64 @@ START_TEST(test_eight_bit)
 	addr_bad("<j\xc3\xb6rg@x.org>", 0);
 	addr_bad("<jorg@\xc3\xb6.org>", 0);
 	addr_bad("<\"j\xc3\xb6rg\"@x.org>", 0);
-	addr_ok("<j\xc3\xb6rg@x.org>", ADDR_ALLOW_UTF8, "j\xc3\xb6rg@x.org", "");
-	addr_ok("<jorg@\xc3\xb6.org>", ADDR_ALLOW_UTF8, "jorg@\xc3\xb6.org", "");
+	addr_ok("<j\xc3\xb6rg@x.org>", ADDR_ALLOW_8BIT, "j\xc3\xb6rg@x.org", "");
+	addr_ok("<jorg@\xc3\xb6.org>", ADDR_ALLOW_8BIT, "jorg@\xc3\xb6.org", "");
+	addr_ok("<\"j \xc3\xb6\"@x.org> SMTPUTF8", ADDR_ALLOW_8BIT, "j \xc3\xb6@x.org", "SMTPUTF8");
+	/* the parser only lets the bytes through: addr_charset judges them */
+	addr_ok("<\xff@x.org>", ADDR_ALLOW_8BIT, "\xff@x.org", "");
+	addr_bad("<a@[\xc3\xb6]>", ADDR_ALLOW_8BIT);	/* never in an address literal */
+}
+END_TEST
+
+START_TEST(test_atom)
+{
+	ck_assert(addr_atom_valid("rfc822", 6));
+	ck_assert(addr_atom_valid("utf-8", 5));
+	ck_assert(addr_atom_valid("x-Type_1!#$%&'*+/=?^`{|}~", 25));
+	ck_assert(addr_atom_valid("rfc822;a@b", 6));	/* only the first len bytes count */
+	ck_assert(!addr_atom_valid("", 0));
+	ck_assert(!addr_atom_valid("rfc 822", 7));
+	ck_assert(!addr_atom_valid("rfc822;", 7));
+	ck_assert(!addr_atom_valid("a.b", 3));
+	ck_assert(!addr_atom_valid("a@b", 3));
+	ck_assert(!addr_atom_valid("\"a\"", 3));
+	ck_assert(!addr_atom_valid("\xc3\xb6", 2));	/* ASCII only */
+	ck_assert(!addr_atom_valid("a\tb", 3));
+}
+END_TEST
+
+START_TEST(test_charset_good)
+{
+	ck_assert_int_eq(addr_charset(""), ADDR_ASCII);
+	ck_assert_int_eq(addr_charset("j.random@example.org"), ADDR_ASCII);
+	ck_assert_int_eq(addr_charset("j\xc3\xb6rg@x.org"), ADDR_UTF8);		/* U+00F6 */
+	ck_assert_int_eq(addr_charset("\xc2\x80@x"), ADDR_UTF8);			/* U+0080, the first */
+	ck_assert_int_eq(addr_charset("\xe0\xa0\x80@x"), ADDR_UTF8);		/* U+0800 */
+	ck_assert_int_eq(addr_charset("\xe2\x82\xac@x"), ADDR_UTF8);		/* U+20AC */
+	ck_assert_int_eq(addr_charset("\xed\x9f\xbf@x"), ADDR_UTF8);		/* U+D7FF */
+	ck_assert_int_eq(addr_charset("\xee\x80\x80@x"), ADDR_UTF8);		/* U+E000 */
+	ck_assert_int_eq(addr_charset("\xf0\x9f\x98\x80@x"), ADDR_UTF8);	/* U+1F600 */
+	ck_assert_int_eq(addr_charset("\xf4\x8f\xbf\xbf@x"), ADDR_UTF8);	/* U+10FFFF, the last */
+	ck_assert_int_eq(addr_charset("\xe4\xbe\x8b@\xe4\xbe\x8b.org"), ADDR_UTF8);
+}
+END_TEST
+
+START_TEST(test_charset_bad)
+{
+	static const char *const bad[] = {
+		"\xff@x", "\xfe@x", "\x80@x",			/* no lead byte */
+		"\xc0\xaf@x", "\xc1\xbf@x",			/* overlong 2-byte "/" and DEL */
+		"\xe0\x80\xaf@x", "\xe0\x9f\xbf@x",		/* overlong 3-byte */
+		"\xf0\x80\x80\xaf@x", "\xf0\x8f\xbf\xbf@x",	/* overlong 4-byte */
+		"\xed\xa0\x80@x", "\xed\xbf\xbf@x",		/* surrogates */
+		"\xf4\x90\x80\x80@x", "\xf5\x80\x80\x80@x",	/* past U+10FFFF */
+		"\xc3@x", "a\xc3", "\xe2\x82@x", "\xf0\x9f\x98",	/* cut short */
+		"\xc3\xc3\xb6@x", "\xe2\x82\x41@x",		/* a lead byte where a continuation goes */
+		"j\xc3\xb6rg\xff@x",				/* good, then bad */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(addr_charset(bad[i]) == ADDR_NOT_UTF8, "bad[%zu] taken for UTF-8", i);
 }
 END_TEST
 
@@ -284,6 +341,9 @@ Suite *suite_addr(void)
 	tcase_add_test(tc, test_lengths);
 	tcase_add_test(tc, test_path_length);
 	tcase_add_test(tc, test_eight_bit);
+	tcase_add_test(tc, test_atom);
+	tcase_add_test(tc, test_charset_good);
+	tcase_add_test(tc, test_charset_bad);
 	tcase_add_test(tc, test_control_and_nul);
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_quote);

@@ -418,6 +418,18 @@ START_TEST(test_master_errors)
 }
 END_TEST
 
+START_TEST(test_name_known)
+{
+	ck_assert(conf_name_known("myhostname"));
+	ck_assert(conf_name_known("verify_destination_concurrency_limit"));
+	ck_assert(conf_name_known("slow_destination_recipient_limit"));
+	ck_assert(conf_name_known("x_destination_concurrency_failed_cohort_limit"));
+	ck_assert(!conf_name_known("_destination_concurrency_limit"));
+	ck_assert(!conf_name_known("myhostnme"));
+	ck_assert(!conf_name_known("verify_destination_concurrency"));
+}
+END_TEST
+
 Suite *suite_conf(void)
 {
 	Suite *s = suite_create("conf");
@@ -439,6 +451,7 @@ Suite *suite_conf(void)
 	tcase_add_test(tc, test_split_list);
 	tcase_add_test(tc, test_master_services);
 	tcase_add_test(tc, test_master_errors);
+	tcase_add_test(tc, test_name_known);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,24 @@ static void test_daemon_mode(const char *queue, const char *name, mode_t mode, u
 	ck_assert_msg(st.st_uid == uid, "%s has owner %d", name, (int)st.st_uid);
 }
 
+static void test_daemon_group(const char *queue, const char *name, gid_t gid)
+{
+	char path[TEST_DAEMON_PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", queue, name);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(st.st_gid == gid, "%s has group %d", name, (int)st.st_gid);
+}
+
+/* The drop directories' group: setgid_group's as root, when it exists. */
+static gid_t test_daemon_drop_group(gid_t owner_group)
+{
+	struct group *gr = geteuid() == 0 ? getgrnam(conf_str("setgid_group")) : NULL;
+
+	return gr ? gr->gr_gid : owner_group;
+}
+
 START_TEST(test_queue_tree_modes_and_owners)
 {
 	char queue[TEST_DAEMON_PATH_MAX + 8];
@@ -173,8 +192,11 @@ START_TEST(test_queue_tree_modes_and_owners)
 	test_daemon_mode(queue, "corrupt", 0700, owner);
 	test_daemon_mode(queue, "private", 0700, owner);
 	test_daemon_mode(queue, "public", 0710, owner);
-	test_daemon_mode(queue, "maildrop", 0730, owner);
+	test_daemon_mode(queue, "maildrop", 01730, owner);
 	test_daemon_mode(queue, "pid", 0755, geteuid());
+	test_daemon_group(queue, "maildrop", test_daemon_drop_group(group));
+	test_daemon_group(queue, "public", test_daemon_drop_group(group));
+	test_daemon_group(queue, "incoming", group);
 	str_free(&err);
 	conf_unload();
 }

@@ -4,8 +4,9 @@
  * refusal of every kind of damaged file with a reason; recycling of
  * finished files (reused in place, bounded, strict about what it reuses);
  * and the qmgr trigger that follows a commit (one byte, never blocking);
- * original recipient (O) records: which recipients they apply to, files
- * without them, and damaged ones.
+ * original recipient (O) records and the DSN records (N, Q) that go with
+ * them: which recipients they apply to, files without them, and damaged
+ * ones; the delay warning (W) record and its in-place mark.
  */
 #include <check.h>
 #include <dirent.h>
@@ -153,7 +154,15 @@ START_TEST(test_round_trip)
 	ck_assert_str_eq(msg.rcpts[0].addr, "user0@example.org");
 	ck_assert_str_eq(msg.rcpts[2].addr, "user2@example.org");
 	ck_assert_ptr_null(msg.rcpts[0].orig);	/* no O record */
+	ck_assert_int_eq(msg.rcpts[0].dsn_notify, 0);	/* nor DSN records */
+	ck_assert_ptr_null(msg.rcpts[0].dsn_orcpt);
 	ck_assert_int_eq(msg.rcpts[1].done, 0);
+	snprintf(expect_id, sizeof(expect_id), "%lld", (long long)msg.rcpts[2].offset);
+	ck_assert_ptr_eq(queue_msg_rcpt_at(&msg, expect_id), &msg.rcpts[2]);
+	ck_assert_ptr_null(queue_msg_rcpt_at(&msg, "1"));
+	ck_assert_ptr_null(queue_msg_rcpt_at(&msg, ""));
+	ck_assert_ptr_null(queue_msg_rcpt_at(&msg, "12x"));
+	ck_assert_ptr_null(queue_msg_rcpt_at(&msg, "99999999999999999999999"));
 	ck_assert_int_eq(msg.content_size, TEST_QUEUE_BIG_CONTENT);
 	ck_assert_int_gt(msg.arrival.tv_sec, 0);
 	/* The ID starts with the arrival time: 9 hex digits of seconds, 5 of microseconds. */
@@ -482,6 +491,249 @@ START_TEST(test_orig_damage)
 }
 END_TEST
 
+/* What one recipient of test_dsn_records reads back as. */
+typedef struct test_dsn_want {
+	const char *addr;
+	const char *orig;
+	int notify;
+	const char *orcpt;
+} test_dsn_want_t;
+
+static void test_queue_check_dsn(const queue_msg_t *msg, const test_dsn_want_t *want, size_t n)
+{
+	ck_assert_int_eq(msg->nrcpts, n);
+	for (size_t i = 0; i < n; i++) {
+		const queue_rcpt_t *r = &msg->rcpts[i];
+
+		ck_assert_str_eq(r->addr, want[i].addr);
+		if (want[i].orig)
+			ck_assert_str_eq(r->orig, want[i].orig);
+		else
+			ck_assert_ptr_null(r->orig);
+		ck_assert_int_eq(r->dsn_notify, want[i].notify);
+		if (want[i].orcpt)
+			ck_assert_str_eq(r->dsn_orcpt, want[i].orcpt);
+		else
+			ck_assert_ptr_null(r->dsn_orcpt);
+	}
+}
+
+/* N and Q apply with their O record: to the recipients after it, up to
+ * the next O, which ends them; done marks leave them alone. */
+START_TEST(test_dsn_records)
+{
+	static const test_dsn_want_t want[] = {
+		{ "plain@example.org", NULL, 0, NULL },
+		{ "a@example.org", "team@example.org", QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE,
+		  "rfc822;team+x@example.org" },
+		{ "b@example.org", "team@example.org", QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE,
+		  "rfc822;team+x@example.org" },
+		{ "y@example.org", "x@example.org", 0, NULL },
+		{ "w@example.org", "w@example.org", QUEUE_NOTIFY_NEVER, NULL },
+		{ "v@example.org", "v@example.org", 0, "utf-8;j\xc3\xb6rg@example.org" },
+	};
+	queue_writer_t *qw = queue_create(QUEUE_INCOMING);
+	char id[QUEUE_ID_SIZE];
+	queue_msg_t msg;
+	str_t err = STR_INIT;
+	int fd;
+
+	ck_assert_ptr_nonnull(qw);
+	ck_assert_int_eq(queue_put_sender(qw, "s@example.org"), 0);
+	ck_assert_int_eq(queue_put_attr(qw, "dsn_ret", "HDRS"), 0);
+	ck_assert_int_eq(queue_put_attr(qw, "dsn_envid", "QQ+xx"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "plain@example.org"), 0);
+	ck_assert_int_eq(queue_put_orig(qw, "team@example.org"), 0);
+	ck_assert_int_eq(queue_put_notify(qw, QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE), 0);
+	ck_assert_int_eq(queue_put_orcpt(qw, "rfc822;team+x@example.org"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "a@example.org"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "b@example.org"), 0);
+	ck_assert_int_eq(queue_put_orig(qw, "x@example.org"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "y@example.org"), 0);
+	ck_assert_int_eq(queue_put_orig(qw, "w@example.org"), 0);
+	ck_assert_int_eq(queue_put_notify(qw, QUEUE_NOTIFY_NEVER), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "w@example.org"), 0);
+	ck_assert_int_eq(queue_put_orig(qw, "v@example.org"), 0);
+	ck_assert_int_eq(queue_put_orcpt(qw, "utf-8;j\xc3\xb6rg@example.org"), 0);
+	ck_assert_int_eq(queue_put_rcpt(qw, "v@example.org"), 0);
+	snprintf(id, sizeof(id), "%s", queue_writer_id(qw));
+	ck_assert_int_eq(queue_commit(qw), 0);
+
+	fd = test_queue_open(QUEUE_INCOMING, id, O_RDWR);
+	ck_assert_msg(queue_read(fd, id, &msg, &err) == 0, "queue_read: %s", str_cstr(&err));
+	ck_assert_str_eq(queue_msg_attr(&msg, "dsn_ret"), "HDRS");
+	ck_assert_str_eq(queue_msg_attr(&msg, "dsn_envid"), "QQ+xx");
+	test_queue_check_dsn(&msg, want, sizeof(want) / sizeof(want[0]));
+	ck_assert_int_eq(queue_mark_done(fd, msg.rcpts[1].offset), 0);
+	/* never on an N or Q record: those sit just before a recipient */
+	ck_assert_int_eq(queue_mark_done(fd, msg.rcpts[4].offset - 5), -1);
+	ck_assert_int_eq(queue_mark_done(fd, msg.rcpts[1].offset - 30), -1);
+	queue_msg_free(&msg);
+	ck_assert_msg(queue_read(fd, id, &msg, &err) == 0, "queue_read: %s", str_cstr(&err));
+	test_queue_check_dsn(&msg, want, sizeof(want) / sizeof(want[0]));
+	ck_assert_int_eq(msg.rcpts[1].done, 1);
+	queue_msg_free(&msg);
+	close(fd);
+	str_free(&err);
+}
+END_TEST
+
+START_TEST(test_dsn_writer_refuses)
+{
+	static const int bad_flags[] = { 0, -1, 16, 17, QUEUE_NOTIFY_NEVER | QUEUE_NOTIFY_SUCCESS,
+					 QUEUE_NOTIFY_NEVER | QUEUE_NOTIFY_DELAY };
+	static const char *const bad_orcpt[] = { "", "rfc822", ";a@b", "rfc822;" };
+	queue_writer_t *qw = queue_create(QUEUE_INCOMING);
+
+	ck_assert_ptr_nonnull(qw);
+	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
+		errno = 0;
+		ck_assert_msg(queue_put_notify(qw, bad_flags[i]) == -1, "flags %d taken", bad_flags[i]);
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(bad_orcpt) / sizeof(bad_orcpt[0]); i++) {
+		errno = 0;
+		ck_assert_msg(queue_put_orcpt(qw, bad_orcpt[i]) == -1, "\"%s\" taken", bad_orcpt[i]);
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	ck_assert_int_eq(queue_put_notify(qw, QUEUE_NOTIFY_ALL & ~QUEUE_NOTIFY_NEVER), 0);
+	ck_assert_int_eq(queue_put_orcpt(qw, "x-type;;"), 0);	/* the address may hold ";" */
+	queue_abort(qw);
+}
+END_TEST
+
+/* Read a file given as text; it must parse. */
+static void test_queue_read_text(const char *text, queue_msg_t *msg)
+{
+	static const char id[] = "0674A1B2C0001Fz1";
+	str_t err = STR_INIT;
+	int fd = open("handmade", O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_msg(queue_read(fd, id, msg, &err) == 0, "queue_read: %s", str_cstr(&err));
+	close(fd);
+	str_free(&err);
+}
+
+/* A file from before the DSN records, and N/Q ahead of any O record. */
+START_TEST(test_dsn_old_and_early)
+{
+	queue_msg_t msg;
+
+	test_queue_read_text("V1:1\nT8:1.000001\nS0:\nO1:a\nR3:a@b\nR3:c@d\n"
+			     "M00000000000000000000:\nE0:\n", &msg);
+	ck_assert_int_eq(msg.nrcpts, 2);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_str_eq(msg.rcpts[i].orig, "a");
+		ck_assert_int_eq(msg.rcpts[i].dsn_notify, 0);
+		ck_assert_ptr_null(msg.rcpts[i].dsn_orcpt);
+	}
+	queue_msg_free(&msg);
+	test_queue_read_text("V1:1\nT8:1.000001\nS0:\nN1:4\nQ8:rfc822;a\nR3:a@b\nO1:c\nR3:c@d\n"
+			     "M00000000000000000000:\nE0:\n", &msg);
+	ck_assert_int_eq(msg.nrcpts, 2);
+	ck_assert_ptr_null(msg.rcpts[0].orig);
+	ck_assert_int_eq(msg.rcpts[0].dsn_notify, QUEUE_NOTIFY_DELAY);
+	ck_assert_str_eq(msg.rcpts[0].dsn_orcpt, "rfc822;a");
+	ck_assert_int_eq(msg.rcpts[1].dsn_notify, 0);
+	ck_assert_ptr_null(msg.rcpts[1].dsn_orcpt);
+	queue_msg_free(&msg);
+}
+END_TEST
+
+/* "V1:1 ... S0:" RECORD "R3:a@b" content end, refused with want. */
+static void test_queue_refuse_rcpt_data(const char *records, const char *want)
+{
+	str_t text = STR_INIT;
+
+	str_printf(&text, "V1:1\nT8:1.000001\nS0:\nO1:a\n%sR3:a@b\nM00000000000000000000:\nE0:\n",
+		   records);
+	test_queue_refuse_text(text.data, want);
+	str_free(&text);
+}
+
+START_TEST(test_dsn_damage)
+{
+	static const char *const bad_notify[] = { "N0:\n", "N1:0\n", "N2:16\n", "N1:3\n",
+						  "N1:x\n", "N2:08\n", "N3:100\n", "N2:-2\n",
+						  "N2:1 \n", "N1:9\n" };
+	static const char *const bad_orcpt[] = { "Q0:\n", "Q6:rfc822\n", "Q4:;a@b\n",
+						 "Q7:rfc822;\n" };
+	static const char nul[] = "V1:1\nT8:1.000001\nS0:\nQ8:rfc822;\0\nR3:a@b\n"
+				  "M00000000000000000000:\nE0:\n";
+
+	for (size_t i = 0; i < sizeof(bad_notify) / sizeof(bad_notify[0]); i++)
+		test_queue_refuse_rcpt_data(bad_notify[i], "bad or repeated notify record at offset");
+	for (size_t i = 0; i < sizeof(bad_orcpt) / sizeof(bad_orcpt[0]); i++)
+		test_queue_refuse_rcpt_data(bad_orcpt[i], "bad or repeated ORCPT record at offset");
+	/* one of each per O record */
+	test_queue_refuse_rcpt_data("N1:2\nN1:2\n", "bad or repeated notify record at offset 31");
+	test_queue_refuse_rcpt_data("Q3:a;b\nR3:a@b\nQ3:a;b\n",
+				    "bad or repeated ORCPT record at offset 40");
+	test_queue_refuse(nul, sizeof(nul) - 1, "NUL byte");
+	test_queue_refuse_rcpt_data("N1:2\nO1:b\nN1:4\nQ3:a;b\nO1:c\nQ3:a;b\nN1:2\nQ3:a;b\n",
+				    "bad or repeated ORCPT record at offset 65");
+}
+END_TEST
+
+/* Every new file has a W record, patched in place once the delay warning
+ * is out; the mark lands on that byte only. */
+START_TEST(test_warn_record)
+{
+	char id[QUEUE_ID_SIZE];
+	queue_msg_t msg;
+	str_t err = STR_INIT;
+	int fd;
+
+	test_queue_write(QUEUE_INCOMING, 2, 100, id);
+	fd = test_queue_open(QUEUE_INCOMING, id, O_RDWR);
+	ck_assert_int_eq(queue_read(fd, id, &msg, &err), 0);
+	ck_assert_int_gt(msg.warn_offset, 0);
+	ck_assert_int_eq(msg.warned, 0);
+	ck_assert_int_eq(queue_mark_warned(fd, 0), -1);			/* the V record */
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(queue_mark_warned(fd, msg.rcpts[0].offset), -1);	/* a recipient */
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(queue_mark_warned(fd, msg.file_size + 10), -1);
+	ck_assert_int_eq(queue_mark_warned(fd, msg.warn_offset), 0);
+	ck_assert_int_eq(queue_mark_warned(fd, msg.warn_offset), 0);	/* again: harmless */
+	queue_msg_free(&msg);
+	ck_assert_int_eq(queue_read(fd, id, &msg, &err), 0);
+	ck_assert_int_eq(msg.warned, 1);
+	ck_assert_int_eq(msg.nrcpts, 2);
+	ck_assert_int_eq(msg.rcpts[0].done, 0);
+	queue_msg_free(&msg);
+	close(fd);
+	str_free(&err);
+}
+END_TEST
+
+/* A file from before the W record reads as one with nothing to mark. */
+START_TEST(test_warn_old_and_damaged)
+{
+	queue_msg_t msg;
+
+	test_queue_read_text("V1:1\nT8:1.000001\nS0:\nR3:a@b\nM00000000000000000000:\nE0:\n", &msg);
+	ck_assert_int_eq(msg.warn_offset, 0);
+	ck_assert_int_eq(msg.warned, 0);
+	queue_msg_free(&msg);
+	test_queue_read_text("V1:1\nT8:1.000001\nW1:1\nS0:\nR3:a@b\nM00000000000000000000:\nE0:\n",
+			     &msg);
+	ck_assert_int_eq(msg.warn_offset, 20);
+	ck_assert_int_eq(msg.warned, 1);
+	queue_msg_free(&msg);
+	test_queue_refuse_text("V1:1\nT8:1.000001\nW1:2\nS0:\nM00000000000000000000:\nE0:\n",
+			       "bad or repeated delay warning record at offset 17");
+	test_queue_refuse_text("V1:1\nT8:1.000001\nW2:00\nS0:\nM00000000000000000000:\nE0:\n",
+			       "bad or repeated delay warning record at offset 17");
+	test_queue_refuse_text("V1:1\nT8:1.000001\nW0:\nS0:\nM00000000000000000000:\nE0:\n",
+			       "bad or repeated delay warning record at offset 17");
+	test_queue_refuse_text("V1:1\nT8:1.000001\nW1:0\nW1:0\nS0:\nM00000000000000000000:\nE0:\n",
+			       "bad or repeated delay warning record at offset 22");
+}
+END_TEST
+
 /* ENOSPC reaches the caller and leaves no file (needs root for the mount). */
 START_TEST(test_disk_full)
 {
@@ -786,6 +1038,12 @@ Suite *suite_queue(void)
 	tcase_add_test(tc, test_damage_kinds);
 	tcase_add_test(tc, test_orig_records);
 	tcase_add_test(tc, test_orig_damage);
+	tcase_add_test(tc, test_dsn_records);
+	tcase_add_test(tc, test_dsn_writer_refuses);
+	tcase_add_test(tc, test_dsn_old_and_early);
+	tcase_add_test(tc, test_dsn_damage);
+	tcase_add_test(tc, test_warn_record);
+	tcase_add_test(tc, test_warn_old_and_damaged);
 	tcase_add_test(tc, test_disk_full);
 	tcase_add_test(tc, test_recycle_reuses_file);
 	tcase_add_test(tc, test_recycle_empty_pool_creates);

@@ -130,6 +130,16 @@ START_TEST(test_steal)
 }
 END_TEST
 
+START_TEST(test_append_escaped)
+{
+	str_t s = STR_INIT;
+
+	str_append_escaped(&s, "EHLO x\r\n\\\t\0\377~", 13);
+	ck_assert_str_eq(str_cstr(&s), "EHLO x\\r\\n\\\\\\t\\000\\377~");
+	str_free(&s);
+}
+END_TEST
+
 Suite *suite_str(void)
 {
 	Suite *suite = suite_create("str");
@@ -143,6 +153,7 @@ Suite *suite_str(void)
 	tcase_add_test(tc, test_set_truncate_reset);
 	tcase_add_test_raise_signal(tc, test_truncate_beyond_length_panics, SIGABRT);
 	tcase_add_test(tc, test_steal);
+	tcase_add_test(tc, test_append_escaped);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -288,6 +288,27 @@ START_TEST(test_pending_after_pipelined_burst)
 }
 END_TEST
 
+START_TEST(test_peek_leaves_pending_bytes)
+{
+	int peer;
+	stream_t *st = test_pair(&peer);
+	str_t line = STR_INIT;
+	const char *data;
+
+	ck_assert_uint_eq(stream_peek(st, &data), 0);
+	test_send(peer, "HELO x\r\nMAIL FROM:<a@b>\r\n");
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_uint_eq(stream_peek(st, &data), strlen("MAIL FROM:<a@b>\r\n"));
+	ck_assert_int_eq(memcmp(data, "MAIL FROM:<a@b>\r\n", strlen("MAIL FROM:<a@b>\r\n")), 0);
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_str_eq(str_cstr(&line), "MAIL FROM:<a@b>\r\n");
+	ck_assert_uint_eq(stream_peek(st, &data), 0);
+	str_free(&line);
+	stream_close(st);
+	close(peer);
+}
+END_TEST
+
 START_TEST(test_discard_pending)
 {
 	int peer;
@@ -526,6 +547,7 @@ Suite *suite_stream(void)
 	tcase_add_test(lines, test_timeout_is_bounded_and_sticky);
 	tcase_add_test(lines, test_timeout_not_hit_when_data_arrives);
 	tcase_add_test(lines, test_pending_after_pipelined_burst);
+	tcase_add_test(lines, test_peek_leaves_pending_bytes);
 	tcase_add_test(lines, test_discard_pending);
 	tcase_add_test(exact, test_read_exact_binary_chunks);
 	tcase_add_test(exact, test_read_exact_larger_than_buffer);

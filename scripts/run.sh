@@ -1,15 +1,35 @@
 #!/bin/sh
 # run.sh BIN_DIR: the last step of "make run". Creates a sandbox instance
 # in ./run on first use (pochta init, ports at PORT_OFFSET plus the
-# standard ones, default 2000), says how to reach it, and runs it in the
-# foreground with the log on the terminal; Ctrl-C stops it.
+# standard ones: by default the first of 2000, 3000, ... 9000 whose SMTP,
+# smtps and submission ports are all free on loopback), says how to reach
+# it, and runs it in the foreground with the log on the terminal; Ctrl-C
+# stops it.
 set -e
 
 bin=${1:?usage: run.sh BIN_DIR}
 inst=$(pwd)/run
-offset=${PORT_OFFSET:-2000}
+
+# The first offset from 2000 in steps of 1000 with 25, 465 and 587 free.
+free_offset() {
+	python3 - <<'PY'
+import socket
+for offset in range(2000, 10000, 1000):
+    try:
+        for port in (25, 465, 587):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", offset + port))
+    except OSError:
+        continue
+    print(offset)
+    break
+else:
+    print(2000)
+PY
+}
 
 if [ ! -e "$inst/etc/main.cf" ]; then
+	offset=${PORT_OFFSET:-$(free_offset)}
 	"$bin/pochta" init "$inst" --port-offset "$offset" >/dev/null
 fi
 

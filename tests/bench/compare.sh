@@ -60,9 +60,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
-positive() {
-	case $2 in '' | *[!0-9]* | 0) die "$1 must be a positive integer, not '$2'" ;; esac
-}
 positive ROUNDS "$ROUNDS"
 positive MESSAGES "$MESSAGES"
 positive SESSIONS "$SESSIONS"

@@ -1,10 +1,19 @@
-# lib.sh: helpers shared by the benchmark scripts (run.sh, compare.sh).
+# lib.sh: helpers shared by the benchmark scripts (run.sh, relay.sh, compare.sh).
 # Source it, do not run it:  . "$(dirname "$0")/lib.sh"
 
 # demo@localhost's Maildir quota in a benchmark instance (bytes): a run of
 # several phases overflows the default 50 MB, and a bounced message would
 # never arrive; a large limit keeps the quota accounting of the default.
 BENCH_QUOTA=10737418240
+
+# positive NAME VALUE: exit with a message unless VALUE is a positive integer.
+positive() {
+	case $2 in
+	'' | *[!0-9]* | 0)
+		echo "$(basename "$0"): $1 must be a positive integer, not '$2'" >&2
+		exit 1 ;;
+	esac
+}
 
 # free_port_offset: print a random port offset (20000..60000) whose standard
 # ports (offset + 25, 465, 587, 110, 995, 143, 993) are all free on

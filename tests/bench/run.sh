@@ -19,9 +19,12 @@
 # and of its children still alive at the end. Then stops the instance, kills
 # by PID anything of it left, and removes it. Ratios are measured in this one
 # run and only printed: nothing here asserts a timing.
+# Last, with this instance stopped, it runs relay.sh: A relaying to B over
+# loopback, against local delivery at 1, 10 and 50 sessions.
 # Settings come from the environment: MESSAGES (5000 per phase), SESSIONS
 # (20), KB (4), REUSE (1), TLS=0 (the plain phase only), DELIVERY_TIMEOUT
-# seconds per phase (300), KEEP=1 keeps the directory.
+# seconds per phase (300), KEEP=1 keeps the directory, RELAY=0 skips
+# relay.sh (whose own settings are RELAY_MESSAGES and RELAY_SESSIONS).
 set -eu
 
 BIN=${1:?usage: run.sh BIN_DIR}
@@ -140,4 +143,10 @@ if [ "${LOAD_FAILED:-0}" = 1 ] || awk '$3 < $2 { bad = 1 } END { exit !bad }' "$
 	echo "run.sh: FAILED (smtp-load errors or messages not delivered in ${DELIVERY_TIMEOUT}s)" >&2
 	tail -n 20 "$INST/log/maillog" >&2 2>/dev/null || true
 	exit 1
+fi
+
+if [ "${RELAY:-1}" != 0 ]; then
+	instance_stop "$BIN" "$INST"	# two instances of its own; this one would only be in the way
+	echo
+	sh "$(dirname "$0")/relay.sh" "$BIN"
 fi

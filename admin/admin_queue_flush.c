@@ -4,11 +4,11 @@
  *
  * A file in deferred/ carries its next retry time as its mtime (qmgr
  * sets it, qmgr_scan_deferred reads it), so making a message due is
- * setting its mtime to now; then qmgr is woken. qmgr takes due files from
- * deferred/ at its next deferred scan (queue_run_delay), not at the
- * wake-up itself, and a destination it found dead stays suspended until
- * its own retry time. "deliver" of a message that is not deferred says
- * where it is instead.
+ * setting its mtime to now; then qmgr gets a flush request
+ * (TRIGGER_FLUSH), on which it scans deferred/ at once, without waiting
+ * for queue_run_delay, and gives the destinations it found dead another
+ * chance. "deliver" makes only its message due, so only that one goes,
+ * and of a message that is not deferred it says where it is instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +80,7 @@ int admin_queue_flush(const char *id)
 			admin_flush_where(id);
 		return 1;
 	}
-	if (trigger_wakeup(TRIGGER_QMGR_PATH) != 0)
+	if (trigger_send(TRIGGER_QMGR_PATH, TRIGGER_FLUSH) != 0)
 		admin_say("warning: cannot wake qmgr (%s): is the mail system running?",
 			  strerror(errno));
 	return status;

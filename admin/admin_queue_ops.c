@@ -2,6 +2,7 @@
  * admin_queue_ops: what postsuper does, by moving whole queue files.
  *
  *   delete   ID|ALL|-  [queue]   unlink from incoming, active, deferred, hold
+ *                                 (and defer/ID, why it waited)
  *   hold     ID|ALL|-  [queue]   incoming, active, deferred -> hold/
  *   release  ID|ALL|-            hold/ -> deferred/, due now
  *   requeue  ID|ALL|-  [queue]   active, deferred, hold -> incoming/
@@ -36,6 +37,7 @@
 #include "conf.h"
 #include "log.h"
 #include "mem.h"
+#include "queue_reason.h"
 #include "trigger.h"
 
 #define ADMIN_OPS_ACTIVE_WAIT 10	/* seconds for active messages to leave active/ */
@@ -107,7 +109,12 @@ static int admin_ops_act(enum admin_queue_op op, const char *queue, const char *
 
 	if (op == ADMIN_OP_DELETE) {
 		admin_ops_path(path, queue, id);
-		return unlink(path);
+		if (unlink(path) != 0)
+			return -1;
+		if (queue_reason_remove(id) != 0)
+			admin_say("warning: %s: %s/%s: %s", id, QUEUE_REASON_DIR, id,
+				  strerror(errno));
+		return 0;
 	}
 	if (op == ADMIN_OP_REQUEUE)
 		to = admin_ops_requeue_to(queue, id);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "queue.h"
 #include "queue_dirs.h"
+#include "queue_reason.h"
 #include "str.h"
 
 #define QUEUE_DIRS_TOP_MODE 0755
@@ -33,6 +34,7 @@ static const struct queue_dirs_entry {
 	{ QUEUE_HOLD, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_CORRUPT, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_RECYCLE, 0700, QUEUE_DIRS_MAIL_OWNER },
+	{ QUEUE_REASON_DIR, 0700, QUEUE_DIRS_MAIL_OWNER },
 	{ QUEUE_DIRS_PRIVATE, 0700, QUEUE_DIRS_MAIL_OWNER },
 	/* the drop helper wakes pickup through a socket here */
 	{ QUEUE_DIRS_PUBLIC, 0710, QUEUE_DIRS_DROP },

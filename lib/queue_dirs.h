@@ -3,7 +3,8 @@
  *
  * queue_directory holds incoming/ active/ deferred/ hold/ corrupt/ (queue
  * files, mail_owner only), recycle/ (finished queue files kept for reuse,
- * see queue.h), maildrop/ (sendmail's drop box: mode 1730, group
+ * see queue.h), defer/ (why deferred recipients wait, see queue_reason.h;
+ * mail_owner only), maildrop/ (sendmail's drop box: mode 1730, group
  * setgid_group, so the setgid drop helper may add files and nothing
  * more), private/ and public/ (service sockets; public/ is open to the
  * drop group), and pid/ (master's

@@ -1,6 +1,6 @@
 /*
- * trigger: wake a resident service with one byte on its Unix socket (see
- * trigger.h).
+ * trigger: wake a resident service with one request byte on its Unix
+ * socket (see trigger.h).
  *
  * The socket is non-blocking from the start: a full listen queue (EAGAIN)
  * or a full socket buffer means the service already has work waiting and
@@ -19,10 +19,9 @@ static int trigger_busy(int err)
 	return err == EAGAIN || err == EWOULDBLOCK || err == EINPROGRESS;
 }
 
-int trigger_wakeup(const char *socket_path)
+int trigger_send(const char *socket_path, char request)
 {
 	struct sockaddr_un sun;
-	const char wakeup = TRIGGER_WAKEUP;
 	int fd;
 	int saved;
 
@@ -38,7 +37,7 @@ int trigger_wakeup(const char *socket_path)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		if (!trigger_busy(errno))
 			goto fail;
-	} else if (send(fd, &wakeup, 1, MSG_NOSIGNAL) < 0 && !trigger_busy(errno)) {
+	} else if (send(fd, &request, 1, MSG_NOSIGNAL) < 0 && !trigger_busy(errno)) {
 		goto fail;
 	}
 	close(fd);
@@ -48,4 +47,9 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+int trigger_wakeup(const char *socket_path)
+{
+	return trigger_send(socket_path, TRIGGER_WAKEUP);
 }

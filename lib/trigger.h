@@ -1,14 +1,20 @@
 /*
- * trigger: wake a resident service (qmgr) by writing one byte to its Unix
- * socket. Never blocks for long: a service that is down is started by
- * master when the connection waits in its listen queue, and qmgr also
- * scans on a timer, so a lost wake-up only delays mail.
+ * trigger: wake a resident service (qmgr) by writing one request byte to
+ * its Unix socket. Never blocks for long: a service that is down is
+ * started by master when the connection waits in its listen queue, and
+ * qmgr also scans on a timer, so a lost wake-up only delays mail.
+ *
+ * Requests: TRIGGER_WAKEUP, "new mail in incoming/" (what the connection
+ * alone also means, so a service that reads nothing still works), and
+ * TRIGGER_FLUSH for qmgr, "scan deferred/ now and forget the destinations
+ * found dead", as a queue flush asks.
  */
 #ifndef POCHTA_TRIGGER_H
 #define POCHTA_TRIGGER_H
 
 #define TRIGGER_QMGR_PATH "public/qmgr"	/* relative to queue_directory */
 #define TRIGGER_WAKEUP 'W'
+#define TRIGGER_FLUSH 'F'
 
 /*
  * Coalescing: a sender may skip a wake-up when its previous one went out
@@ -20,6 +26,8 @@
  */
 #define TRIGGER_COALESCE_MS 10
 
-int trigger_wakeup(const char *socket_path);	/* 0, or -1 with errno */
+/* Send one request byte: 0, or -1 with errno. */
+int trigger_send(const char *socket_path, char request);
+int trigger_wakeup(const char *socket_path);	/* trigger_send(path, TRIGGER_WAKEUP) */
 
 #endif

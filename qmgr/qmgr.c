@@ -2,7 +2,10 @@
  * qmgr: the queue manager, a resident daemon. master starts it, restarts
  * it when it dies, and pokes public/qmgr every 300 s; smtpd pokes the
  * same socket after new queue files. Each poke means "look at
- * incoming/". smtpd skips pokes that would follow its previous one within
+ * incoming/"; one that carries TRIGGER_FLUSH ("pochta queue flush" and
+ * "deliver", after making files due) also means "scan deferred/ now and
+ * give the dead destinations another chance", as Postfix's flush does.
+ * smtpd skips pokes that would follow its previous one within
  * TRIGGER_COALESCE_MS, so every poke taken (and the start) also owes a
  * second scan that long afterwards (trigger.h). A timer scans incoming/
  * anyway (a lost poke only delays) and deferred/ every queue_run_delay. A
@@ -15,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +37,7 @@ qmgr_conf_t qmgr_conf;
 static int qmgr_wakeups[QMGR_WAKEUP_CONN_MAX];
 static size_t qmgr_nwakeups;
 static int qmgr_scan_wanted = 1;
+static int qmgr_flush_wanted;	/* a flush request came: deferred/ now, dead forgotten */
 static double qmgr_followup;	/* monotonic time of the scan owed to pokes; 0: none */
 static int qmgr_incoming_left;	/* the last scan of incoming/ stopped at the active limit */
 static int qmgr_deferred_left;	/* and that of deferred/ */
@@ -115,13 +120,15 @@ static void qmgr_accept_wakeup(void)
 		close(fd);
 }
 
+/* The connection's request bytes (trigger.h); any other byte, or none,
+ * is a plain wake-up, which the connection already was. */
 static void qmgr_close_wakeup(size_t i)
 {
-	char junk[QMGR_WAKEUP_READ_MAX];
+	char request[QMGR_WAKEUP_READ_MAX];
+	ssize_t got = read(qmgr_wakeups[i], request, sizeof(request));
 
-	if (read(qmgr_wakeups[i], junk, sizeof(junk)) < 0) {
-		/* the peer is gone: nothing to drain */
-	}
+	if (got > 0 && memchr(request, TRIGGER_FLUSH, (size_t)got) != NULL)
+		qmgr_flush_wanted = 1;
 	close(qmgr_wakeups[i]);
 	qmgr_wakeups[i] = qmgr_wakeups[--qmgr_nwakeups];
 }
@@ -168,6 +175,11 @@ static void qmgr_scans(double now, double *next_incoming, double *next_deferred)
 		qmgr_scan_wanted = 0;
 		qmgr_incoming_left = qmgr_scan_incoming();
 		*next_incoming = now + QMGR_SAFETY_SCAN;
+	}
+	if (qmgr_flush_wanted) {
+		qmgr_flush_wanted = 0;
+		qmgr_dest_revive_all();
+		*next_deferred = now;
 	}
 	if (now >= *next_deferred || (qmgr_deferred_left && room)) {
 		qmgr_deferred_left = qmgr_scan_deferred();

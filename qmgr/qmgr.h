@@ -78,6 +78,8 @@ typedef struct qmgr_message {
 	qmgr_notice_t *notices;		/* this attempt's results for notices */
 	size_t nnotices;
 	int warned_now;			/* the delay warning went out: mark the file */
+	char **reasons;			/* per recipient: why its last attempt failed, or
+					 * NULL; for defer/ID (queue_reason.h) */
 	struct qmgr_message *next;	/* on the ready list or a destination's */
 } qmgr_message_t;
 
@@ -178,6 +180,7 @@ void qmgr_dest_wait(qmgr_dest_t *dest, qmgr_message_t *msg);
 /* Waiting messages to destinations with free slots, taking turns. */
 void qmgr_dest_pump(void);
 void qmgr_dest_timers(void);		/* dead destinations get another chance */
+void qmgr_dest_revive_all(void);	/* all of them at once (a flush request) */
 
 /* qmgr_reply.c: a delivery agent's answer; hop says what it tells
  * about the destination. */

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mem.h"
 #include "qmgr.h"
+#include "queue_reason.h"
 
 #define QMGR_PATH_MAX 256
 
@@ -81,11 +82,22 @@ static void qmgr_active_forget(qmgr_message_t *msg)
 {
 	if (msg->fd >= 0)
 		close(msg->fd);
+	for (size_t i = 0; msg->reasons && i < msg->qm.nrcpts; i++)
+		mem_free(msg->reasons[i]);
+	mem_free(msg->reasons);
 	queue_msg_free(&msg->qm);
 	qmgr_bounce_free(msg);
 	mem_free(msg->state);
 	mem_free(msg);
 	qmgr_nactive--;
+}
+
+/* The message is gone: so are the reasons its recipients waited. */
+static void qmgr_active_removed(const char *id)
+{
+	if (queue_reason_remove(id) < 0)
+		log_warning("%s: remove %s/%s: %m", id, QUEUE_REASON_DIR, id);
+	log_info("%s: removed", id);
 }
 
 /* smtpd's HOLD or DISCARD: 1 when the message left active/ for it. A
@@ -101,7 +113,7 @@ static int qmgr_active_divert(qmgr_message_t *msg)
 		if (queue_remove(&qmgr_recycler, msg->id, QUEUE_ACTIVE, msg->qm.file_size) < 0)
 			log_warning("%s: remove %s/%s: %m", msg->id, QUEUE_ACTIVE, msg->id);
 		else
-			log_info("%s: removed", msg->id);
+			qmgr_active_removed(msg->id);
 	} else if (strcmp(action, "hold") == 0) {
 		if (queue_move(msg->id, QUEUE_ACTIVE, QUEUE_HOLD) < 0)
 			log_warning("%s: move from %s to %s: %m", msg->id, QUEUE_ACTIVE, QUEUE_HOLD);
@@ -230,6 +242,6 @@ void qmgr_active_finish(qmgr_message_t *msg)
 	else if (queue_remove(&qmgr_recycler, msg->id, QUEUE_ACTIVE, msg->qm.file_size) < 0)
 		log_warning("%s: remove %s/%s: %m", msg->id, QUEUE_ACTIVE, msg->id);
 	else
-		log_info("%s: removed", msg->id);
+		qmgr_active_removed(msg->id);
 	qmgr_active_forget(msg);
 }

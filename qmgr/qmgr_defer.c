@@ -3,7 +3,9 @@
  * this attempt are marked done in the file, and the delay warning when it
  * went out in this attempt (one fdatasync for all the marks), the file's
  * mtime becomes the next retry time, and the file moves to deferred/,
- * where qmgr_scan_deferred finds it when that time comes. A file qmgr
+ * where qmgr_scan_deferred finds it when that time comes. Before the
+ * move, defer/ID is replaced with the reasons of the recipients still
+ * pending (queue_reason.h), for "pochta queue" to list. A file qmgr
  * could not even open goes there too, due after minimal_backoff_time.
  */
 #include <fcntl.h>
@@ -14,7 +16,9 @@
 
 #include "backoff.h"
 #include "log.h"
+#include "mem.h"
 #include "qmgr.h"
+#include "queue_reason.h"
 
 #define QMGR_DEFER_PATH_MAX 256		/* "active/ID" */
 
@@ -43,6 +47,24 @@ static void qmgr_defer_mark_done(qmgr_message_t *msg)
 		log_warning("%s: fdatasync: %m", msg->id);
 }
 
+/* The recipients still pending and the reasons logged for them. */
+static void qmgr_defer_save_reasons(const qmgr_message_t *msg)
+{
+	queue_reason_t *items = mem_alloc((msg->qm.nrcpts + 1) * sizeof(*items));
+	size_t n = 0;
+
+	for (size_t i = 0; i < msg->qm.nrcpts; i++) {
+		if (msg->state[i] != QMGR_RCPT_DEFERRED || msg->reasons == NULL
+		    || msg->reasons[i] == NULL)
+			continue;
+		items[n].offset = msg->qm.rcpts[i].offset;
+		items[n++].text = msg->reasons[i];
+	}
+	if (queue_reason_save(msg->id, items, n) < 0)
+		log_warning("%s: save deferral reasons in %s/: %m", msg->id, QUEUE_REASON_DIR);
+	mem_free(items);
+}
+
 void qmgr_defer_file(qmgr_message_t *msg)
 {
 	time_t now = time(NULL);
@@ -53,6 +75,7 @@ void qmgr_defer_file(qmgr_message_t *msg)
 					     qmgr_conf.max_backoff);
 	if (futimens(msg->fd, times) < 0)
 		log_warning("%s: set retry time: %m", msg->id);
+	qmgr_defer_save_reasons(msg);
 	if (queue_move(msg->id, QUEUE_ACTIVE, QUEUE_DEFERRED) < 0)
 		log_warning("%s: move from %s to %s: %m", msg->id, QUEUE_ACTIVE, QUEUE_DEFERRED);
 }

@@ -20,7 +20,8 @@
  * message routed to it later, are deferred without a new connection,
  * "delivery temporarily suspended: REASON" with the failure that killed
  * it, until minimal_backoff_time has passed (or a request still in flight
- * gets through); then it starts again at the initial window. From the
+ * gets through, or a flush request comes); then it starts again at the
+ * initial window. From the
  * default window of 5 that is the fourth connection failure in a row
  * (0.2 + 0.25 + 0.33 + 0.5); with a window of 1, the first.
  *
@@ -293,6 +294,16 @@ void qmgr_dest_timers(void)
 		next = dest->dead_next;
 		if (now < dest->dead_until)
 			continue;
+		qmgr_dest_revive(dest);
+		qmgr_dest_maybe_free(dest);
+	}
+}
+
+void qmgr_dest_revive_all(void)
+{
+	qmgr_dest_t *dest;
+
+	while ((dest = qmgr_dest_dead_list) != NULL) {
 		qmgr_dest_revive(dest);
 		qmgr_dest_maybe_free(dest);
 	}

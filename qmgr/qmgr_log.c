@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "mem.h"
 #include "qmgr.h"
 
 #define QMGR_SECS_MAX 32		/* one formatted duration */
@@ -56,6 +57,15 @@ static enum qmgr_rcpt_state qmgr_log_state(const char *status)
 	return QMGR_RCPT_DEFERRED;
 }
 
+/* What listings show under a recipient that is still waiting (qmgr_defer.c). */
+static void qmgr_log_keep_reason(qmgr_message_t *msg, size_t rcpt, const char *reason)
+{
+	if (msg->reasons == NULL)
+		msg->reasons = mem_calloc(msg->qm.nrcpts, sizeof(*msg->reasons));
+	mem_free(msg->reasons[rcpt]);
+	msg->reasons[rcpt] = mem_strdup(reason);
+}
+
 void qmgr_rcpt_result(qmgr_message_t *msg, size_t rcpt, const char *relay,
 		      const qmgr_times_t *times, const char *dsn, const char *status,
 		      const char *reason)
@@ -67,6 +77,8 @@ void qmgr_rcpt_result(qmgr_message_t *msg, size_t rcpt, const char *relay,
 	int show_orig = r->orig != NULL && strcasecmp(r->orig, r->addr) != 0;
 
 	msg->state[rcpt] = (unsigned char)qmgr_log_state(status);
+	if (msg->state[rcpt] != QMGR_RCPT_SENT)
+		qmgr_log_keep_reason(msg, rcpt, reason);
 	qmgr_bounce_note(msg, rcpt, qmgr_log_action(msg->state[rcpt], relay), dsn, relay, reason);
 	qmgr_log_secs(total, times->done - arrival);
 	qmgr_log_secs(a, msg->active_time - arrival);

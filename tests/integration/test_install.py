@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
 BUILD = os.path.dirname(os.path.abspath(bin_dir()))
 DAEMONS = ("master", "smtpd", "qmgr", "local", "smtp", "anvil")
-QUEUE_DIRS = ("incoming", "active", "deferred", "hold", "corrupt", "maildrop", "private",
+QUEUE_DIRS = ("incoming", "active", "deferred", "defer", "hold", "corrupt", "maildrop", "private",
               "public", "pid", "recycle")
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 ETC, SBIN, LIBEXEC, QUEUE = "etc/pochta", "usr/sbin", "usr/libexec/pochta", "var/spool/pochta"

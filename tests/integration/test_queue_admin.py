@@ -5,8 +5,10 @@ use them.
 One instance for the module relays x.example to a closed loopback port,
 so every message sent there is deferred and stays in the queue (the
 retry time is minutes away) until a test acts on it; queue_run_delay is
-1s, so a message made due is retried within about a second. Each test
-sends its own messages and finds them by queue ID.
+1s, so a message made due is retried within about a second. Another
+keeps the default queue_run_delay (300s), so only a flush request can
+make its qmgr retry within seconds. Each test sends its own messages
+and finds them by queue ID.
 """
 
 import json
@@ -35,16 +37,28 @@ def closed_port():
     return port
 
 
-@pytest.fixture(scope="module")
-def inst():
+def deferring_instance(*params):
+    """An instance that relays DOMAIN to a closed port (inst.closed_port)."""
     with running_instance(start=False) as inst:
+        inst.closed_port = closed_port()
         transport = os.path.join(inst.etc, "transport")
         with open(transport, "w") as f:
-            f.write("%s smtp:[127.0.0.1]:%d\n" % (DOMAIN, closed_port()))
+            f.write("%s smtp:[127.0.0.1]:%d\n" % (DOMAIN, inst.closed_port))
         inst.pochta("conf", "transport_maps=texthash:" + transport, "relay_domains=" + DOMAIN,
-                    "queue_run_delay=1s")
+                    *params)
         inst.start()
         yield inst
+
+
+@pytest.fixture(scope="module")
+def inst():
+    yield from deferring_instance("queue_run_delay=1s")
+
+
+@pytest.fixture(scope="module")
+def slow_inst():
+    """The default queue_run_delay: deferred/ is scanned every 300s."""
+    yield from deferring_instance()
 
 
 def send(inst, rcpt="bob@" + DOMAIN, sender=SENDER, body="hello"):
@@ -98,9 +112,32 @@ def parse_mailq(text):
         if m:
             cur = m.group(1)
             out[cur] = (m.group(2), int(m.group(3)), m.group(5), [])
-        elif line.strip():
+        elif line.strip() and not line.strip().startswith("("):
             out[cur][3].append(line.strip())
     return out
+
+
+def mailq_reasons(text, qid):
+    """[(reason or None, recipient)] of one message in mailq's format: a
+    "(reason)" line applies to the recipients after it."""
+    block = re.search(r"^%s[*! ].*\n((?:.+\n)*)" % qid, text, re.M).group(1)
+    out, reason = [], None
+    for line in block.splitlines():
+        m = re.match(r"^ *\((.*)\)$", line)
+        if m:
+            reason = m.group(1)
+        else:
+            out.append((reason, line.strip()))
+    return out
+
+
+def logged_reason(inst, qid):
+    """The reason of the last deferral of qid in the mail log."""
+    return re.findall(r"%s: to=<.*status=deferred \((.*)\)$" % qid, inst.log_text(), re.M)[-1]
+
+
+def defer_file(inst, qid):
+    return os.path.join(inst.queue, "defer", qid)
 
 
 def listing(inst, *args):
@@ -124,7 +161,8 @@ def test_list_j_one_json_object_per_message(inst):
     obj = json_listing(inst)[qid]
     assert obj["queue_name"] == "deferred"
     assert obj["sender"] == SENDER
-    assert obj["recipients"] == [{"address": "j1@" + DOMAIN}]
+    assert obj["recipients"] == [{"address": "j1@" + DOMAIN,
+                                  "delay_reason": logged_reason(inst, qid)}]
     assert obj["forced_expire"] is False
     assert isinstance(obj["arrival_time"], int) and isinstance(obj["message_size"], int)
     assert json_listing(inst, "--json") == json_listing(inst)
@@ -200,20 +238,89 @@ def test_requeue_goes_through_incoming(inst):
     wait_until(lambda: attempts(inst, qid) > before, WAIT, "a new attempt after requeue")
 
 
-def test_flush_makes_qmgr_retry(inst):
-    qid = send_deferred(inst, rcpt="f1@" + DOMAIN)
-    before = attempts(inst, qid)
-    queue(inst, "flush")
-    wait_until(lambda: attempts(inst, qid) > before, WAIT, "a second attempt after flush")
+def test_list_shows_why_each_recipient_waits(inst):
+    qid = send_deferred(inst, rcpt="why@" + DOMAIN)
+    reason = logged_reason(inst, qid)
+    assert "connect to 127.0.0.1[127.0.0.1]:%d: Connection refused" % inst.closed_port in reason
+    text = queue(inst, "-p").stdout
+    assert mailq_reasons(text, qid) == [(reason, "why@" + DOMAIN)]
+    assert "(%s)\n%42swhy@%s\n" % (reason, "", DOMAIN) in text
+    assert json_listing(inst)[qid]["recipients"] == [{"address": "why@" + DOMAIN,
+                                                      "delay_reason": reason}]
+    assert listing(inst)[qid][3] == ["why@" + DOMAIN]
 
 
-def test_deliver_one(inst):
-    a = send_deferred(inst, rcpt="i1@" + DOMAIN)
-    b = send_deferred(inst, rcpt="i2@" + DOMAIN)
-    before_a, before_b = attempts(inst, a), attempts(inst, b)
-    queue(inst, "-i", a)
-    wait_until(lambda: attempts(inst, a) > before_a, WAIT, "a second attempt of %s" % a)
-    assert attempts(inst, b) == before_b
+def test_recipients_with_one_reason_share_its_line(inst):
+    token = unique_token("q")
+    with RawSmtp(inst.smtp_port) as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<%s>" % SENDER).code == 250
+        for rcpt in ("two1@" + DOMAIN, "two2@" + DOMAIN):
+            assert c.cmd("RCPT TO:<%s>" % rcpt).code == 250
+        assert c.cmd("DATA").code == 354
+        c.send("Subject: %s\r\n\r\nhello\r\n.\r\n" % token)
+        r = c.reply()
+        assert r.code == 250, r
+    qid = re.search(r"queued as (\S+)", r.text).group(1)
+    wait_until(lambda: attempts(inst, qid) >= 2 and in_queue(inst, qid) == "deferred", WAIT,
+               "%s deferred" % qid)
+    reason = logged_reason(inst, qid)
+    text = queue(inst, "-p").stdout
+    assert mailq_reasons(text, qid) == [(reason, "two1@" + DOMAIN), (reason, "two2@" + DOMAIN)]
+    assert "(%s)\n%42stwo1@%s\n%42stwo2@%s\n" % (reason, "", DOMAIN, "", DOMAIN) in text
+
+
+def test_a_missing_or_damaged_reason_file_lists_no_reason(inst):
+    qid = send_deferred(inst, rcpt="noreason@" + DOMAIN)
+    with open(defer_file(inst, qid), "wb") as f:
+        f.write(b"garbage\n12x not an offset\n99999 no such recipient\n\x00\xff")
+    assert mailq_reasons(queue(inst, "-p").stdout, qid) == [(None, "noreason@" + DOMAIN)]
+    assert json_listing(inst)[qid]["recipients"] == [{"address": "noreason@" + DOMAIN}]
+    os.unlink(defer_file(inst, qid))
+    assert mailq_reasons(queue(inst, "-p").stdout, qid) == [(None, "noreason@" + DOMAIN)]
+    assert json_listing(inst)[qid]["recipients"] == [{"address": "noreason@" + DOMAIN}]
+
+
+def test_reason_file_is_mail_owners_and_goes_with_the_message(inst):
+    qid = send_deferred(inst, rcpt="gone@" + DOMAIN)
+    st = os.stat(os.path.join(inst.queue, "defer"))
+    assert st.st_mode & 0o777 == 0o700
+    assert st.st_uid == os.stat(os.path.join(inst.queue, "deferred")).st_uid
+    assert os.path.exists(defer_file(inst, qid))
+    queue(inst, "delete", qid)
+    assert not os.path.exists(defer_file(inst, qid))
+    assert "defer" not in queue(inst, "-p").stderr
+
+
+def test_flush_makes_qmgr_retry_at_once(slow_inst):
+    qid = send_deferred(slow_inst, rcpt="f1@" + DOMAIN)
+    before = attempts(slow_inst, qid)
+    queue(slow_inst, "flush")
+    wait_until(lambda: attempts(slow_inst, qid) > before, WAIT, "a second attempt after flush")
+    wait_until(lambda: in_queue(slow_inst, qid) == "deferred", WAIT, "%s deferred again" % qid)
+    before = attempts(slow_inst, qid)
+    queue(slow_inst, "-f")
+    wait_until(lambda: attempts(slow_inst, qid) > before, WAIT, "a third attempt after -f")
+
+
+def test_sendmail_q_flushes(slow_inst):
+    qid = send_deferred(slow_inst, rcpt="sq@" + DOMAIN)
+    before = attempts(slow_inst, qid)
+    res = subprocess.run([os.path.join(slow_inst.bin, "sendmail"), "-q"], capture_output=True,
+                         env=dict(os.environ, MAIL_CONFIG=slow_inst.etc), timeout=60)
+    assert res.returncode == 0, res
+    wait_until(lambda: attempts(slow_inst, qid) > before, WAIT, "an attempt after sendmail -q")
+
+
+def test_deliver_one(slow_inst):
+    a = send_deferred(slow_inst, rcpt="i1@" + DOMAIN)
+    b = send_deferred(slow_inst, rcpt="i2@" + DOMAIN)
+    before_a, before_b = attempts(slow_inst, a), attempts(slow_inst, b)
+    queue(slow_inst, "-i", a)
+    wait_until(lambda: attempts(slow_inst, a) > before_a, WAIT, "a second attempt of %s" % a)
+    wait_until(lambda: in_queue(slow_inst, a) == "deferred", WAIT, "%s deferred again" % a)
+    assert attempts(slow_inst, b) == before_b
+    assert in_queue(slow_inst, b) == "deferred"
 
 
 def test_deliver_of_a_held_message_says_so(inst):

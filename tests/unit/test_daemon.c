@@ -190,6 +190,7 @@ START_TEST(test_queue_tree_modes_and_owners)
 	test_daemon_mode(queue, "deferred", 0700, owner);
 	test_daemon_mode(queue, "hold", 0700, owner);
 	test_daemon_mode(queue, "corrupt", 0700, owner);
+	test_daemon_mode(queue, "defer", 0700, owner);
 	test_daemon_mode(queue, "private", 0700, owner);
 	test_daemon_mode(queue, "public", 0710, owner);
 	test_daemon_mode(queue, "maildrop", 01730, owner);

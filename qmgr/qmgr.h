@@ -64,6 +64,7 @@ typedef struct qmgr_notice {
 	char *relay;
 	char *reason;
 	char *diagnostic;		/* the remote server's reply, or NULL */
+	int dsn_passed;			/* the next hop reports success itself */
 } qmgr_notice_t;
 
 typedef struct qmgr_message {
@@ -211,6 +212,9 @@ void qmgr_bounce_note(qmgr_message_t *msg, size_t rcpt, enum bounce_action actio
 void qmgr_bounce_flush(qmgr_message_t *msg);
 /* The remote server's reply behind the result just noted for rcpt. */
 void qmgr_bounce_diagnostic(qmgr_message_t *msg, size_t rcpt, const char *reply);
+/* The next hop took rcpt's DSN request (RFC 3461 6.2.2): no "relayed"
+ * notice from here, the next hop tells the sender itself. */
+void qmgr_bounce_dsn_passed(qmgr_message_t *msg, size_t rcpt);
 void qmgr_bounce_free(qmgr_message_t *msg);
 
 /* qmgr.c: scan incoming/ soon (qmgr wrote a file there). */

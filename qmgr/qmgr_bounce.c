@@ -68,6 +68,7 @@ void qmgr_bounce_note(qmgr_message_t *msg, size_t rcpt, enum bounce_action actio
 	n->relay = mem_strdup(relay);
 	n->reason = mem_strdup(reason);
 	n->diagnostic = NULL;
+	n->dsn_passed = 0;
 }
 
 void qmgr_bounce_diagnostic(qmgr_message_t *msg, size_t rcpt, const char *reply)
@@ -76,6 +77,16 @@ void qmgr_bounce_diagnostic(qmgr_message_t *msg, size_t rcpt, const char *reply)
 		if (msg->notices[i].rcpt == rcpt) {
 			mem_free(msg->notices[i].diagnostic);
 			msg->notices[i].diagnostic = mem_strdup(reply);
+			return;
+		}
+	}
+}
+
+void qmgr_bounce_dsn_passed(qmgr_message_t *msg, size_t rcpt)
+{
+	for (size_t i = msg->nnotices; i-- > 0;) {
+		if (msg->notices[i].rcpt == rcpt) {
+			msg->notices[i].dsn_passed = 1;
 			return;
 		}
 	}
@@ -199,13 +210,14 @@ static int qmgr_bounce_wanted(const queue_rcpt_t *rcpt, enum bounce_kind kind)
 	return (rcpt->dsn_notify & QUEUE_NOTIFY_SUCCESS) != 0;
 }
 
-static int qmgr_bounce_kind_of(enum bounce_action action, enum bounce_kind kind)
+static int qmgr_bounce_kind_of(const qmgr_notice_t *note, enum bounce_kind kind)
 {
 	if (kind == BOUNCE_KIND_FAILURE)
-		return action == BOUNCE_FAILED;
+		return note->action == BOUNCE_FAILED;
 	if (kind == BOUNCE_KIND_DELAY)
-		return action == BOUNCE_DELAYED;
-	return action == BOUNCE_DELIVERED || action == BOUNCE_RELAYED;
+		return note->action == BOUNCE_DELAYED;
+	return note->action == BOUNCE_DELIVERED
+	       || (note->action == BOUNCE_RELAYED && !note->dsn_passed);
 }
 
 /* The notes of one kind as report recipients (orcpts holds their
@@ -220,7 +232,7 @@ static size_t qmgr_bounce_select(const qmgr_message_t *msg, enum bounce_kind kin
 		const qmgr_notice_t *note = &msg->notices[i];
 		const queue_rcpt_t *rcpt = &msg->qm.rcpts[note->rcpt];
 
-		if (!qmgr_bounce_kind_of(note->action, kind) || !qmgr_bounce_wanted(rcpt, kind))
+		if (!qmgr_bounce_kind_of(note, kind) || !qmgr_bounce_wanted(rcpt, kind))
 			continue;
 		if (rcpt->dsn_orcpt)
 			str_set(&orcpts[n], rcpt->dsn_orcpt);

@@ -1,7 +1,8 @@
 /*
  * qmgr_reply: a delivery agent's answer to one request: a group of
  * "offset", "dsn", "status", "reason" attributes per recipient (and
- * "diagnostic", the remote server's reply, from smtp). Each
+ * "diagnostic", the remote server's reply, and "dsn_passed", the next hop
+ * took the DSN request, from smtp). Each
  * group settles the recipient whose record sits at that offset; a
  * recipient the agent said nothing about, or a malformed status, is
  * deferred so that nothing is lost.
@@ -26,6 +27,7 @@ typedef struct qmgr_status {
 	const char *status;
 	const char *reason;
 	const char *diagnostic;		/* the remote server's reply (smtp) */
+	int dsn_passed;			/* the next hop took the DSN request (smtp) */
 } qmgr_status_t;
 
 /* Read the group that starts at *index; *index moves past it. */
@@ -47,6 +49,8 @@ static void qmgr_reply_group(const ipc_msg_t *reply, size_t *index, qmgr_status_
 			st->reason = value;
 		else if (strcmp(name, "diagnostic") == 0)
 			st->diagnostic = value;
+		else if (strcmp(name, "dsn_passed") == 0)
+			st->dsn_passed = strcmp(value, "yes") == 0;
 	}
 }
 
@@ -130,6 +134,8 @@ void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
 			qmgr_reply_hop(hop, &st);
 			if (st.diagnostic)
 				qmgr_bounce_diagnostic(msg, rcpt, st.diagnostic);
+			if (st.dsn_passed)
+				qmgr_bounce_dsn_passed(msg, rcpt);
 		}
 	}
 	for (i = 0; i < n; i++)

@@ -97,6 +97,7 @@ typedef struct smtp_rcpt {
 	const queue_rcpt_t *qr;		/* its record in the queue file */
 	int settled;			/* st is final for this delivery */
 	int accepted;			/* RCPT got a 2xx in this transaction */
+	int dsn_passed;			/* the server offered DSN: it reports success itself */
 	smtp_status_t st;
 } smtp_rcpt_t;
 

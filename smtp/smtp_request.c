@@ -114,6 +114,8 @@ static void smtp_request_reply(const smtp_request_t *req, ipc_msg_t *reply)
 		ipc_add(reply, "reason", rcpt->st.reason.len ? rcpt->st.reason.data : "");
 		if (rcpt->st.diagnostic[0])
 			ipc_add(reply, "diagnostic", rcpt->st.diagnostic);
+		if (dsn[0] == '2' && rcpt->dsn_passed)
+			ipc_add(reply, "dsn_passed", "yes");
 	}
 }
 

@@ -184,13 +184,14 @@ static int smtp_trans_mail(smtp_trans_state_t *t)
 
 static void smtp_trans_rcpt(smtp_trans_state_t *t, size_t i)
 {
-	const smtp_rcpt_t *rcpt = &t->req->rcpts[i];
+	smtp_rcpt_t *rcpt = &t->req->rcpts[i];
 	str_t cmd = STR_INIT;
 
 	str_append_cstr(&cmd, "RCPT TO:<");
 	addr_quote(rcpt->qr->addr, &cmd);
 	str_putc(&cmd, '>');
 	smtp_dsn_rcpt(t->s, rcpt->qr, &cmd);
+	rcpt->dsn_passed = (t->s->features & SMTP_FEATURE_DSN) != 0;
 	smtp_chat_cmd(t->s, smtp_conf.rcpt_timeout, "%s", cmd.data);
 	smtp_trans_push(t, SMTP_TRANS_RCPT, i);
 	str_free(&cmd);

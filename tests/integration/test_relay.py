@@ -720,10 +720,10 @@ def test_failed_handshake_at_may_is_retried_in_plaintext_for_a_waiting_message(f
 
 # --- DSN and SMTPUTF8 ------------------------------------------------------------
 
-def send_options(inst, rcpt, msg, mail_options, rcpt_options):
+def send_options(inst, rcpt, msg, mail_options, rcpt_options, sender=SENDER):
     with Smtp(inst.smtp_port) as s:
         s.ehlo()
-        assert s.mail(SENDER, mail_options)[0] == 250
+        assert s.mail(sender, mail_options)[0] == 250
         assert s.rcpt(rcpt, rcpt_options)[0] == 250
         assert s.data(msg)[0] == 250
 
@@ -737,6 +737,28 @@ def test_dsn_parameters_are_passed_to_a_server_that_offers_dsn(inst_a, fake):
     mail, rcpts, _ = fake.messages[0]
     assert mail == "FROM:<%s> RET=HDRS ENVID=env+2Bid" % SENDER
     assert rcpts == ["TO:<%s> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig+2Bx@example.org" % rcpt]
+
+
+@pytest.mark.parametrize("offers_dsn", [True, False])
+def test_success_notice_says_relayed_only_when_the_next_hop_lacks_dsn(inst_a, fake, offers_dsn):
+    """RFC 3461 6.2.2: a next hop that takes the DSN request reports success
+    itself; to one without DSN, Pochta says "relayed"."""
+    fake.reset(ehlo=("PIPELINING", "DSN") if offers_dsn else ("PIPELINING",))
+    token = unique_token("relayed")
+    rcpt = "%s@%s" % (token, FAKE_DOMAIN)
+    send_options(inst_a, rcpt, message(token), [], ["NOTIFY=SUCCESS"], sender="demo@localhost")
+    qid = re.search(r"(\w+): to=<%s>, relay=[^\n]*status=sent" % re.escape(rcpt),
+                    wait_log(inst_a, r"to=<%s>, .*status=sent" % re.escape(rcpt)).string).group(1)
+    wait_log(inst_a, r"%s: removed" % qid)
+    notices = inst_a.messages_with("Final-Recipient: rfc822; " + rcpt)
+    if offers_dsn:
+        assert "%s: sender delivery status notification" % qid not in inst_a.log_text()
+        assert notices == []
+    else:
+        wait_log(inst_a, r"%s: sender delivery status notification: \w+" % qid)
+        [data] = inst_a.wait_for_token("Final-Recipient: rfc822; " + rcpt)
+        status = email.message_from_bytes(data).get_payload()[1].get_payload()[1]
+        assert status["Action"] == "relayed"
 
 
 def test_dsn_parameters_are_left_out_without_dsn(inst_a, fake):

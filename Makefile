@@ -42,7 +42,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS   = -lssl -lcrypto -ldb -lsasl2
 
 # Program directories and the binary each one builds.
-PROG_DIRS = $(foreach d,master smtpd qmgr local smtp anvil pickup sendmail postdrop admin,$(if $(wildcard $(d)/*.c),$(d)))
+PROG_DIRS = $(foreach d,master smtpd qmgr local smtp anvil showq pickup sendmail postdrop admin,$(if $(wildcard $(d)/*.c),$(d)))
 bin_name  = $(if $(filter admin,$(1)),pochta,$(1))
 PROGRAMS  = $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(call bin_name,$(d)))
 
@@ -155,7 +155,7 @@ install: all
 	fi
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(ETCDIR)
 	install -m 755 $(BUILD)/bin/pochta $(DESTDIR)$(SBINDIR)/pochta
-	for p in master smtpd qmgr local smtp anvil; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
+	for p in master smtpd qmgr local smtp anvil showq; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
 	for p in pickup sendmail postdrop; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
 	# postdrop is setgid to the drop group, when root may give it that group
 	if [ "$$(id -u)" = 0 ] && getent group $(SETGID_GROUP) >/dev/null; then \

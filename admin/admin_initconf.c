@@ -144,6 +144,8 @@ void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
 			"local       unix  -       n       n       -       -       local\n"
 			"# Client connection and rate counts for smtpd's limits: one process.\n"
 			"anvil       unix  -       -       n       -       1       anvil\n"
+			"# The queue listing for local users (mailq): queue_directory/showq.\n"
+			"../showq    unix  n       -       n       -       -       showq\n"
 			"# Delivery to other servers over SMTP: relay is the transport of\n"
 			"# relay_domains, smtp that of every other remote domain.\n"
 			"smtp        unix  -       -       n       -       -       smtp\n"

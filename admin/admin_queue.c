@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "admin_queue.h"
@@ -95,6 +96,8 @@ static int admin_queue_list_cmd(int argc, char **argv, const char *config_dir)
 	admin_qfilter_init(&o.filter);
 	admin_queue_list_options(argc, argv, &o);
 	admin_queue_enter(config_dir, ADMIN_QUEUE_LIST);
+	if (access(QUEUE_INCOMING, R_OK | X_OK) != 0)
+		return admin_queue_showq(&o);
 	return admin_queue_list(&o);
 }
 

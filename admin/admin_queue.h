@@ -2,7 +2,8 @@
  * admin_queue: the parts of "pochta queue" (admin_queue.c parses the
  * command line): who may do what (admin_queue_access.c), finding and
  * reading queue files (admin_queue_scan.c), listing as mailq and
- * postqueue -j do (admin_queue_list.c), one message as postcat shows it
+ * postqueue -j do (admin_queue_list.c), or through the showq service for
+ * a user who cannot read the queue (admin_queue_showq.c), one message as postcat shows it
  * (admin_queue_show.c), moving and deleting files as postsuper does
  * (admin_queue_ops.c), flushing (admin_queue_flush.c) and the qshape
  * table (admin_queue_summary.c).
@@ -91,6 +92,9 @@ typedef struct admin_list_opts {
 } admin_list_opts_t;
 
 int admin_queue_list(const admin_list_opts_t *opts);
+/* The same listing from the showq service, for a caller who cannot read
+ * the queue directories (admin_queue_showq.c). */
+int admin_queue_showq(const admin_list_opts_t *opts);
 /* Parts of one message to show, as postcat's -e, -h, -b; none: all. */
 #define ADMIN_SHOW_ENVELOPE 1
 #define ADMIN_SHOW_HEADER 2

@@ -14,8 +14,10 @@ and finds them by queue ID.
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 
 import pytest
 
@@ -27,6 +29,7 @@ WAIT = 15
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 EX_NOPERM = 77
 EX_USAGE = 64
+EX_UNAVAILABLE = 69
 
 
 def closed_port():
@@ -386,17 +389,104 @@ def test_nobody_cannot_delete_hold_or_read(inst):
     assert in_queue(inst, qid) == "deferred"
 
 
+def test_nobody_lists_the_queue_through_showq(inst):
+    qid = send_deferred(inst, rcpt="s1@" + DOMAIN)
+    reason = logged_reason(inst, qid)
+    text = queue(inst, "-p", user=NOBODY).stdout
+    assert mailq_reasons(text, qid) == [(reason, "s1@" + DOMAIN)]
+    assert parse_mailq(text)[qid][2] == SENDER
+    lines = queue(inst, "-j", user=NOBODY).stdout.splitlines()
+    by_id = {o["queue_id"]: o for o in map(json.loads, lines)}
+    assert by_id[qid]["recipients"] == [{"address": "s1@" + DOMAIN, "delay_reason": reason}]
+
+
+def test_showq_takes_no_filters_from_a_user_who_cannot_read_the_queue(inst):
+    res = queue(inst, "list", "--sender", SENDER, check=False, user=NOBODY)
+    assert res.returncode != 0 and "filters need read access" in res.stderr
+
+
+def test_mailq_as_nobody_lists_the_queue(inst):
+    qid = send_deferred(inst, rcpt="s2@" + DOMAIN)
+    links = tempfile.mkdtemp(prefix="pochta-mailq-")
+    try:
+        os.chmod(links, 0o755)
+        os.symlink(os.path.join(inst.bin, "sendmail"), os.path.join(links, "mailq"))
+        env = dict(os.environ, MAIL_CONFIG=inst.etc)
+        res = subprocess.run(NOBODY + [os.path.join(links, "mailq")], capture_output=True,
+                             text=True, env=env, timeout=60)
+    finally:
+        shutil.rmtree(links)
+    assert res.returncode == 0, res
+    assert parse_mailq(res.stdout)[qid][3] == ["s2@" + DOMAIN]
+
+
 def test_listing_follows_authorized_mailq_users(inst):
-    res = queue(inst, "list", check=False, user=NOBODY)
-    # allowed by the default static:anyone, but the queue is mail_owner's alone
-    assert res.returncode != EX_NOPERM and "Permission denied" in res.stderr
     inst.pochta("conf", "authorized_mailq_users=!nobody, static:anyone")
     try:
         res = queue(inst, "list", check=False, user=NOBODY)
         assert res.returncode == EX_NOPERM and "permission denied" in res.stderr
+        assert res.stdout == ""
         assert queue(inst, "list").returncode == 0      # root is always allowed
     finally:
         inst.pochta("conf", "-X", "authorized_mailq_users")
+
+
+def own_config(inst, queue_directory, **params):
+    """A configuration directory nobody may read: inst's main.cf with
+    queue_directory and params changed."""
+    etc = tempfile.mkdtemp(prefix="pochta-etc-")
+    os.chmod(etc, 0o755)
+    with open(os.path.join(inst.etc, "main.cf")) as f:
+        text = f.read()
+    params["queue_directory"] = queue_directory
+    text += "".join("\n%s = %s\n" % kv for kv in params.items())
+    with open(os.path.join(etc, "main.cf"), "w") as f:
+        f.write(text)
+    shutil.copy(os.path.join(inst.etc, "master.cf"), etc)
+    for name in os.listdir(etc):
+        os.chmod(os.path.join(etc, name), 0o644)
+    return etc
+
+
+def reload_and_wait(inst):
+    """Reload; showq then answers with the new configuration: the old
+    process may still take one more client while the signal is on its way."""
+    count = inst.log_text().count("reload --")
+    inst.pochta("reload")
+    wait_until(lambda: inst.log_text().count("reload --") > count, WAIT, "the reload")
+
+
+def test_showq_decides_by_its_own_configuration(inst):
+    """A user's own main.cf that allows everyone does not sway showq."""
+    etc = own_config(inst, inst.queue, authorized_mailq_users="static:anyone")
+    cmd = NOBODY + [os.path.join(inst.bin, "pochta"), "-c", etc, "queue", "-p"]
+    inst.pochta("conf", "authorized_mailq_users=root")
+    try:
+        reload_and_wait(inst)
+        run = lambda: subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        wait_until(lambda: run().returncode == EX_NOPERM, WAIT, "showq's refusal")
+        res = run()
+        assert res.returncode == EX_NOPERM, res
+        assert "permission denied: user nobody" in res.stderr and res.stdout == ""
+        assert "refusing the queue listing to user nobody" in inst.log_text()
+    finally:
+        shutil.rmtree(etc)
+        inst.pochta("conf", "-X", "authorized_mailq_users")
+        reload_and_wait(inst)
+
+
+def test_listing_without_showq_is_unavailable(inst):
+    empty = tempfile.mkdtemp(prefix="pochta-noq-")
+    os.chmod(empty, 0o755)
+    etc = own_config(inst, empty)
+    try:
+        res = subprocess.run(NOBODY + [os.path.join(inst.bin, "pochta"), "-c", etc, "queue", "-p"],
+                             capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(etc)
+        shutil.rmtree(empty)
+    assert res.returncode == EX_UNAVAILABLE, res
+    assert "cannot list the mail queue" in res.stderr and "is Pochta running?" in res.stderr
 
 
 def test_hold_waits_for_an_active_message(inst):

@@ -8,11 +8,12 @@
  * deferred so that nothing is lost.
  *
  * The reply also tells how the destination fared, for its concurrency
- * and dead state (qmgr_dest.c). It could not be reached or talked to when
- * every recipient came back deferred with a network and routing status
- * (4.4.x, RFC 3463: the smtp agent's connect failures 4.4.1, lost
- * connections and timeouts 4.4.2, DNS failures 4.4.3) that is not a
- * server's reply; anything else means it was reached.
+ * and dead state (qmgr_dest.c). smtp says so itself ("hop_status":
+ * "reached" once a session was set up; "failed" when none could be: no
+ * connection, a 421 greeting, a failed TLS handshake or login). For an
+ * agent that does not, the destination could not be reached when every
+ * recipient came back deferred with a network and routing status (4.4.x,
+ * RFC 3463) that is not a server's reply; anything else means it was.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,16 +95,31 @@ static int qmgr_reply_unreached(const qmgr_status_t *st)
 	    && st->diagnostic == NULL;
 }
 
-/* One recipient's status into the destination's verdict. */
-static void qmgr_reply_hop(qmgr_hop_t *hop, const qmgr_status_t *st)
+/* One recipient's status into the destination's verdict; the first
+ * deferral's status and reason are why it failed. */
+static void qmgr_reply_hop(qmgr_hop_t *hop, const qmgr_status_t *st, int *failed_seen)
 {
-	if (!qmgr_reply_unreached(st)) {
+	if (!qmgr_reply_unreached(st))
 		hop->feedback = QMGR_FEEDBACK_OK;
-	} else if (hop->feedback == QMGR_FEEDBACK_NONE) {
+	else if (hop->feedback == QMGR_FEEDBACK_NONE)
 		hop->feedback = QMGR_FEEDBACK_FAILED;
+	if (strcmp(st->status, "deferred") == 0 && !(*failed_seen)++) {
 		snprintf(hop->dsn, sizeof(hop->dsn), "%s", st->dsn);
 		snprintf(hop->reason, sizeof(hop->reason), "%s", st->reason ? st->reason : "");
 	}
+}
+
+/* The agent's own verdict, where it gives one, overrides the guess. */
+static void qmgr_reply_hop_status(qmgr_hop_t *hop, const ipc_msg_t *reply, int failed_seen)
+{
+	const char *said = ipc_get(reply, "hop_status");
+
+	if (said == NULL)
+		return;
+	if (strcmp(said, "reached") == 0)
+		hop->feedback = QMGR_FEEDBACK_OK;
+	else if (strcmp(said, "failed") == 0 && failed_seen)
+		hop->feedback = QMGR_FEEDBACK_FAILED;
 }
 
 void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
@@ -112,6 +128,7 @@ void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
 {
 	size_t i = 0, count = ipc_count(reply), rcpt;
 	qmgr_status_t st;
+	int failed_seen = 0;
 
 	hop->feedback = QMGR_FEEDBACK_NONE;
 
@@ -131,13 +148,14 @@ void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
 		} else {
 			qmgr_rcpt_result(msg, rcpt, relay, times, st.dsn, st.status,
 					 st.reason ? st.reason : "");
-			qmgr_reply_hop(hop, &st);
+			qmgr_reply_hop(hop, &st, &failed_seen);
 			if (st.diagnostic)
 				qmgr_bounce_diagnostic(msg, rcpt, st.diagnostic);
 			if (st.dsn_passed)
 				qmgr_bounce_dsn_passed(msg, rcpt);
 		}
 	}
+	qmgr_reply_hop_status(hop, reply, failed_seen);
 	for (i = 0; i < n; i++)
 		if (msg->state[rcpts[i]] == QMGR_RCPT_BUSY)
 			qmgr_rcpt_result(msg, rcpts[i], relay, times, "4.3.0", "deferred",

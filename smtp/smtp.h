@@ -110,6 +110,7 @@ typedef struct smtp_request {
 	smtp_rcpt_t *rcpts;
 	size_t nrcpts;
 	char relay[SMTP_RELAY_MAX];	/* for qmgr's log: host[addr]:port or "none" */
+	const char *hop_status;		/* for qmgr's concurrency: "reached", "failed" or NULL */
 } smtp_request_t;
 
 /* Settle one recipient (marked done in the queue file when sent). */

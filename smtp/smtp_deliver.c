@@ -31,8 +31,12 @@ void smtp_deliver(smtp_request_t *req)
 	if (s == NULL)
 		s = smtp_connect(req, &why);
 	if (s == NULL) {
+		/* no session (no connection, a 421 greeting, a failed handshake or
+		 * login): the destination failed, unless the answer was final */
+		req->hop_status = why.dsn[0] == '4' ? "failed" : NULL;
 		smtp_rcpt_settle_all(req, &why, 0);
 	} else {
+		req->hop_status = "reached";
 		snprintf(req->relay, sizeof(req->relay), "%s", s->relay);
 		if (smtp_deliver_too_big(s, req, &why))
 			smtp_rcpt_settle_all(req, &why, 0);

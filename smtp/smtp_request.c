@@ -103,6 +103,8 @@ static void smtp_request_match(smtp_request_t *req)
 static void smtp_request_reply(const smtp_request_t *req, ipc_msg_t *reply)
 {
 	ipc_add(reply, "relay", req->relay);
+	if (req->hop_status)
+		ipc_add(reply, "hop_status", req->hop_status);
 	for (size_t i = 0; i < req->nrcpts; i++) {
 		const smtp_rcpt_t *rcpt = &req->rcpts[i];
 		const char *dsn = rcpt->st.dsn;

@@ -56,6 +56,15 @@ def fake():
 
 
 @pytest.fixture(scope="module")
+def refuser():
+    """A server that greets with 421."""
+    server = FakeSmtp()
+    server.reset(replies={"greeting": "421 4.3.2 Service not available\r\n"})
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
 def stall():
     """A server that accepts connections and never greets."""
     server = FakeSmtp()
@@ -65,7 +74,7 @@ def stall():
 
 
 @pytest.fixture(scope="module")
-def inst(fake, stall):
+def inst(fake, stall, refuser):
     hop = "[%s]:%%d" % LOOPBACK
     with running_instance(params=dict(FAST_RETRY, single_destination_concurrency_limit="1",
                                       split_destination_recipient_limit=str(SPLIT_LIMIT)),
@@ -75,6 +84,7 @@ def inst(fake, stall):
             "fake.example smtp:" + hop % fake.port,
             "stall.example smtp:" + hop % stall.port,
             "closed.example single:" + hop % closed_port(),
+            "greet421.example single:" + hop % refuser.port,
             "split.example split:" + hop % fake.port,
         ]))
         i.start()
@@ -197,6 +207,21 @@ def test_dead_destination_is_not_tried_again_for_its_other_messages(inst):
     suspended = [l for l in first if re.search(r"relay=none, .*dsn=4\.4\.1, status=deferred "
                                                r"\(delivery temporarily suspended: " + refused, l)]
     assert len(tried) == 1 and len(suspended) == 2, first
+
+
+def test_421_greeting_makes_the_destination_dead_too(inst, refuser):
+    """The smtp agent says the destination failed (no session), so a 421
+    greeting counts as a failed connection, as in Postfix."""
+    token = unique_token("greet421")
+    rcpts = ["%s-%d@greet421.example" % (token, i) for i in range(3)]
+    with Smtp(inst.smtp_port) as s:
+        for rcpt in rcpts:
+            assert s.sendmail(SENDER, [rcpt], message(rcpt)) == {}
+    first = [wait_status(inst, rcpt, r"status=deferred")[0] for rcpt in rcpts]
+    suspended = [l for l in first if "(delivery temporarily suspended: " in l]
+    assert len(suspended) == 2, first
+    assert all("421 4.3.2 Service not available" in l for l in first), first
+    assert refuser.connections == 1
 
 
 # --- delay warnings --------------------------------------------------------------

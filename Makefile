@@ -5,6 +5,8 @@
 #   make SAN=1      the same with ASan+UBSan under build/san/
 #   make run        dependencies, build, sandbox instance in ./run (foreground)
 #   make check      dependencies, build, unit and integration tests, plain and sanitized
+#   make fuzz       every libFuzzer harness for FUZZ_SECONDS each (clang)
+#   make fuzz-smoke each harness for a few seconds (part of make check)
 #   make bench      load benchmark against a fresh instance
 #   make bench-compare  Pochta against the reference Postfix in one run (root; ../shared)
 #   make install    PREFIX=/usr DESTDIR= INSTALL_SENDMAIL=no (README: Installing)
@@ -42,7 +44,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS   = -lssl -lcrypto -ldb -lsasl2
 
 # Program directories and the binary each one builds.
-PROG_DIRS = $(foreach d,master smtpd qmgr local smtp anvil showq pickup sendmail postdrop admin,$(if $(wildcard $(d)/*.c),$(d)))
+PROG_DIRS = $(foreach d,master smtpd qmgr local smtp anvil showq pickup pop3d sendmail postdrop admin,$(if $(wildcard $(d)/*.c),$(d)))
 bin_name  = $(if $(filter admin,$(1)),pochta,$(1))
 PROGRAMS  = $(foreach d,$(PROG_DIRS),$(BUILD)/bin/$(call bin_name,$(d)))
 
@@ -64,6 +66,7 @@ MAN_GENERATED = $(BUILD)/man/pochta-conf.5
 PYTHON    ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 
 .PHONY: all deps run check unit unit-san integration integration-san bench bench-compare install clean
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-clang
 all: $(PROGRAMS) $(BENCH_BIN) $(MAN_GENERATED)
 
 deps:
@@ -129,6 +132,68 @@ check: deps
 	$(MAKE) unit-san
 	$(MAKE) integration
 	$(MAKE) integration-san
+	$(MAKE) fuzz-smoke
+
+# Fuzzing: lib/ built again with clang into FUZZ_BUILD, instrumented for
+# libFuzzer with ASan+UBSan, and one binary per tests/fuzz/fuzz_NAME.c.
+# Each run reads the seeds in tests/fuzz/corpus/NAME/ (regression inputs
+# included) and keeps what it learns in FUZZ_BUILD, never in the tree;
+# a crash leaves its input in FUZZ_BUILD/crashes/.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 2
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 -Wall -Wextra -Werror -O1 -g -D_GNU_SOURCE -Ilib -Itests/fuzz \
+		$(FUZZ_SAN) -fsanitize=fuzzer-no-link
+# -timeout: an input that takes this long is a hang; -rss_limit_mb bounds memory.
+FUZZ_RUN_FLAGS = -timeout=10 -rss_limit_mb=1024 -print_final_stats=1
+FUZZ_NAMES    = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS     = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/bin/fuzz_%)
+FUZZ_LIB_A    = $(FUZZ_BUILD)/libpochta.a
+FUZZ_HARNESS  = $(FUZZ_BUILD)/obj/tests/fuzz/harness.o
+# main.cf's fatal errors ($name loops) return to its harness (see there).
+FUZZ_LDFLAGS_conf_main = -Wl,--wrap=log_fatal
+
+fuzz-clang:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "fuzz: $(FUZZ_CC) not found;" \
+		"install clang and libclang-rt-dev (make deps does as root)" >&2; exit 1; }
+
+$(FUZZ_BUILD)/obj/%.o: %.c | fuzz-clang
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB_A): $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/bin/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_HARNESS) $(FUZZ_LIB_A)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$*) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+# Keep the harness objects make would otherwise delete as intermediate.
+.SECONDARY: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o) $(FUZZ_HARNESS)
+
+# $(1) seconds per harness, each growing its corpus in FUZZ_BUILD/$(2)/NAME;
+# prints each one's executions and executions per second.
+define fuzz_run
+	@for n in $(FUZZ_NAMES); do \
+		work=$(FUZZ_BUILD)/$(2)/$$n; mkdir -p $$work $(FUZZ_BUILD)/crashes; \
+		echo "fuzz: $$n for $(1) s"; \
+		$(FUZZ_BUILD)/bin/fuzz_$$n $(FUZZ_RUN_FLAGS) -max_total_time=$(1) \
+			-artifact_prefix=$(FUZZ_BUILD)/crashes/$$n- $$work tests/fuzz/corpus/$$n \
+			> $(FUZZ_BUILD)/$$n.log 2>&1 || { tail -n 40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' $(FUZZ_BUILD)/$$n.log | tr '\n' ' '; echo; \
+	done
+endef
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_SECONDS),corpus)
+
+# A fresh work corpus each time, so the smoke run starts from the seeds.
+fuzz-smoke: fuzz-build
+	rm -rf $(FUZZ_BUILD)/smoke
+	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS),smoke)
 
 run: deps
 	$(MAKE) all
@@ -155,7 +220,7 @@ install: all
 	fi
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(ETCDIR)
 	install -m 755 $(BUILD)/bin/pochta $(DESTDIR)$(SBINDIR)/pochta
-	for p in master smtpd qmgr local smtp anvil showq; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
+	for p in master smtpd qmgr local smtp anvil showq pop3d; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
 	for p in pickup sendmail postdrop; do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXEC)/$$p; done
 	# postdrop is setgid to the drop group, when root may give it that group
 	if [ "$$(id -u)" = 0 ] && getent group $(SETGID_GROUP) >/dev/null; then \
@@ -182,3 +247,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

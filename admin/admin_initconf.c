@@ -9,6 +9,8 @@
 
 #define ADMIN_PORT_SMTPS 465		/* implicit TLS, RFC 8314 */
 #define ADMIN_PORT_SUBMISSION 587	/* RFC 6409 */
+#define ADMIN_PORT_POP3 110		/* RFC 1939 */
+#define ADMIN_PORT_POP3S 995		/* POP3 over implicit TLS, RFC 8314 */
 
 /* Submission and smtps: Postfix's documented settings for mail clients. */
 #define ADMIN_INITCONF_MUA_RESTRICTIONS \
@@ -92,6 +94,9 @@ static void admin_initconf_auth(str_t *t)
 			"# also without TLS; a real server keeps smtpd_tls_auth_only = yes.\n"
 			"smtpd_sasl_auth_enable = yes\n"
 			"smtpd_tls_auth_only = no\n");
+	str_append_cstr(t, "\n# POP3 logins with USER/PASS before STLS, for the same reason; a\n"
+			"# real server keeps pop3d_disable_plaintext_auth = yes.\n"
+			"pop3d_disable_plaintext_auth = no\n");
 	str_append_cstr(t, "\n# Relay for mynetworks and logged-in users only; mail for elsewhere\n"
 			"# from anyone else is refused at once (554) rather than deferred by\n"
 			"# Postfix's default defer_unauth_destination.\n"
@@ -118,8 +123,7 @@ void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
 		   "#                 (yes)   (yes)   (no)    (never) (100)\n"
 		   "# ==========================================================================\n"
 		   "# SMTP on port %ld (%ld + 25), on the addresses in inet_interfaces.\n"
-		   "# POP3 (+110, +995) and IMAP (+143, +993) are added here when those\n"
-		   "# services exist.\n",
+		   "# IMAP (+143, +993) is added here when that service exists.\n",
 		   inst->dir, inst->port_offset + ADMIN_PORT_SMTP, inst->port_offset);
 	str_printf(text, "%-9ld   inet  n       -       n       -       -       smtpd\n",
 		   inst->port_offset + ADMIN_PORT_SMTP);
@@ -133,6 +137,14 @@ void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
 		   "%-9ld   inet  n       -       n       -       -       smtpd\n"
 		   "    -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes\n%s",
 		   inst->port_offset + ADMIN_PORT_SUBMISSION, ADMIN_INITCONF_MUA_RESTRICTIONS);
+	str_printf(text, "# POP3 on port %ld (+110) with STLS, and pop3s on %ld (+995) with TLS\n"
+		   "# from the first byte. pop3d starts as root (unpriv n) only to become\n"
+		   "# the mailbox owner after a login; it reads commands as mail_owner.\n"
+		   "%-9ld   inet  n       n       n       -       -       pop3d\n"
+		   "%-9ld   inet  n       n       n       -       -       pop3d\n"
+		   "    -o pop3d_tls_wrappermode=yes\n",
+		   inst->port_offset + ADMIN_PORT_POP3, inst->port_offset + ADMIN_PORT_POP3S,
+		   inst->port_offset + ADMIN_PORT_POP3, inst->port_offset + ADMIN_PORT_POP3S);
 	str_append_cstr(text,
 			"# The queue manager: one resident process, woken by smtpd, and on its\n"
 			"# own every 300 seconds.\n"

@@ -160,8 +160,9 @@ static int addr_address_literal(addr_parser_t *p)
 	while (*p->cp != ']') {
 		int c = (unsigned char)*p->cp;
 
-		/* dcontent: printable ASCII but "[", "\" and "]" */
-		if (c < 33 || c > 126 || c == '[' || c == '\\')
+		/* dcontent: printable ASCII but "[", "\" and "]"; nor "@",
+		 * which would make the address split at the wrong "@" */
+		if (c < 33 || c > 126 || c == '[' || c == '\\' || c == '@')
 			return addr_fail(p, "bad address literal");
 		if (len == ADDR_LITERAL_MAX)
 			return addr_fail(p, "address literal too long");
@@ -214,13 +215,17 @@ static int addr_source_route(addr_parser_t *p)
 	return 0;
 }
 
-/* local-part ["@" domain]; a bare local part ("<postmaster>") is allowed. */
+/* local-part ["@" domain]; a bare local part ("<postmaster>") is allowed,
+ * but not one with a quoted "@": its internal form ("a@b" from "<\"a@b\">")
+ * would read as a local part and a domain. */
 static int addr_mailbox(addr_parser_t *p)
 {
+	size_t start = p->out->len;
+
 	if (addr_local_part(p) < 0)
 		return -1;
 	if (*p->cp != '@')
-		return 0;
+		return strchr(p->out->data + start, '@') ? addr_fail(p, "\"@\" in a bare local part") : 0;
 	str_putc(p->out, '@');
 	p->cp++;
 	return addr_domain(p);

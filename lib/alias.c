@@ -124,7 +124,7 @@ int alias_parse_file_text(const char *text, size_t len, alias_list_t *list, cons
 	size_t llen;
 	int ret = 0;
 
-	for (; text < end && ret == 0; text = nl + 1) {
+	for (; text < end && ret == 0; text = nl < end ? nl + 1 : end) {
 		nl = memchr(text, '\n', (size_t)(end - text));
 		if (nl == NULL)
 			nl = end;

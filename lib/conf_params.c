@@ -257,5 +257,16 @@ const conf_param_t conf_params[] = {
 	 * (user names, !name, type:table; Postfix's name and default) */
 	{ "authorized_mailq_users", CONF_STR, "static:anyone", 0, 0, 0 },
 
+	/* pop3d (RFC 1939, 2449, 2595): Pochta's own names, with Dovecot's
+	 * meanings where Dovecot has the setting (disable_plaintext_auth,
+	 * auth_failure_delay); the certificate defaults to smtpd's */
+	{ "pop3d_timeout", CONF_TIME, "600s", 1, NOLIMIT, 's' },
+	{ "pop3d_auth_failure_delay", CONF_TIME, "2s", 0, NOLIMIT, 's' },
+	{ "pop3d_disable_plaintext_auth", CONF_BOOL, "yes", 0, 0, 0 },
+	{ "pop3d_sasl_service", CONF_STR, "pop", 0, 0, 0 },
+	{ "pop3d_tls_cert_file", CONF_STR, "$smtpd_tls_cert_file", 0, 0, 0 },
+	{ "pop3d_tls_key_file", CONF_STR, "$smtpd_tls_key_file", 0, 0, 0 },
+	{ "pop3d_tls_wrappermode", CONF_BOOL, "no", 0, 0, 0 },
+
 	{ NULL, CONF_STR, NULL, 0, 0, 0 }
 };

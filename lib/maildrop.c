@@ -223,6 +223,7 @@ static int maildrop_data(maildrop_reader_t *r, int type, size_t len, str_t *data
 	int status, c;
 
 	str_reset(data);
+	str_append(data, "", 0);	/* a C string even when the record is empty ("V0:") */
 	if (len > 0 && (status = stream_read_exact(r->in, data, len)) != STREAM_OK)
 		return maildrop_io_error(status, err);
 	if ((status = maildrop_byte(r, &c, err)) != MAILDROP_OK)

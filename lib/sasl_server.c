@@ -250,6 +250,14 @@ enum sasl_server_status sasl_server_next(sasl_server_t *sp, const char *response
 	return status;
 }
 
+enum sasl_server_status sasl_server_checkpass(sasl_server_t *sp, const char *user,
+					      const char *pass, str_t *reply)
+{
+	int rc = sasl_checkpass(sp->conn, user, (unsigned)strlen(user), pass, (unsigned)strlen(pass));
+
+	return sasl_server_result(rc, NULL, 0, reply);
+}
+
 const char *sasl_server_username(sasl_server_t *sp)
 {
 	const void *name = NULL;

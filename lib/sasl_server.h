@@ -62,6 +62,10 @@ enum sasl_server_status sasl_server_begin(sasl_server_t *sp, const char *mech,
 					  const char *response, str_t *reply);
 /* Continue with the client's base64 answer to the last challenge. */
 enum sasl_server_status sasl_server_next(sasl_server_t *sp, const char *response, str_t *reply);
+/* Check a user name and password given in the clear (POP3 USER/PASS)
+ * against the same database, with the same answers as an exchange. */
+enum sasl_server_status sasl_server_checkpass(sasl_server_t *sp, const char *user,
+					      const char *pass, str_t *reply);
 /* After SASL_SERVER_DONE: the authenticated user ("demo@localhost"). */
 const char *sasl_server_username(sasl_server_t *sp);
 

@@ -7,10 +7,11 @@ set -e
 
 # mailutils: its "mail" command is the end-to-end test of sendmail (bsd-mailx
 # would pull in another mail system; mailutils only recommends one, and
-# --no-install-recommends leaves it out).
+# --no-install-recommends leaves it out). clang and libclang-rt-dev (its
+# libFuzzer and sanitizer runtimes, only recommended by clang): make fuzz.
 PACKAGES="build-essential pkg-config libssl-dev libdb-dev libsasl2-dev
 libsasl2-modules sasl2-bin check python3 python3-pytest openssl curl swaks
-mailutils"
+mailutils clang libclang-rt-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: not a Debian system; install by hand: a C11 compiler and make," \

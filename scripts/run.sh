@@ -2,7 +2,7 @@
 # run.sh BIN_DIR: the last step of "make run". Creates a sandbox instance
 # in ./run on first use (pochta init, ports at PORT_OFFSET plus the
 # standard ones: by default the first of 2000, 3000, ... 9000 whose SMTP,
-# smtps and submission ports are all free on loopback), says how to reach
+# smtps, submission, POP3 and pop3s ports are all free on loopback), says how to reach
 # it, and runs it in the foreground with the log on the terminal; Ctrl-C
 # stops it.
 set -e
@@ -16,7 +16,7 @@ free_offset() {
 import socket
 for offset in range(2000, 10000, 1000):
     try:
-        for port in (25, 465, 587):
+        for port in (25, 465, 587, 110, 995):
             with socket.socket() as s:
                 s.bind(("127.0.0.1", offset + port))
     except OSError:
@@ -51,6 +51,7 @@ Pochta sandbox instance in $inst
   SMTP:         127.0.0.1:$smtp_port (STARTTLS offered)
   submission:   127.0.0.1:$((smtp_port - 25 + 587)) (STARTTLS required, AUTH offered)
   smtps:        127.0.0.1:$((smtp_port - 25 + 465)) (implicit TLS)
+  POP3:         127.0.0.1:$((smtp_port - 25 + 110)) (STLS offered), pop3s $((smtp_port - 25 + 995))
   certificate:  $inst/etc/tls/cert.pem
   demo address: demo@localhost
   password:     $(cat "$inst/etc/demo.password")

@@ -155,6 +155,10 @@ void smtpd_msg_commit(smtpd_session_t *s, smtpd_msg_t *msg)
 	queue_writer_t *qw = s->qw;
 
 	snprintf(id, sizeof(id), "%s", queue_writer_id(qw));
+	/* before the commit, as Postfix's cleanup does: once the file is in
+	 * incoming/, qmgr may log its first line for it at once */
+	if (msg->id_len)
+		log_info("%s: message-id=%.*s", id, (int)msg->id_len, msg->message_id);
 	s->qw = NULL;		/* queue_commit frees it, success or not */
 	if (queue_commit(qw) < 0) {
 		int err = errno;
@@ -163,8 +167,6 @@ void smtpd_msg_commit(smtpd_session_t *s, smtpd_msg_t *msg)
 		smtpd_reply_write_error(s, err);
 		return;
 	}
-	if (msg->id_len)
-		log_info("%s: message-id=%.*s", id, (int)msg->id_len, msg->message_id);
 	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
 	s->error_count = 0;	/* the limits count errors without delivering mail */
 	s->junk_count = 0;

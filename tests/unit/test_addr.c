@@ -101,6 +101,7 @@ START_TEST(test_address_literal)
 	addr_bad("<u@[127.0.0.1>", 0);
 	addr_bad("<u@[IPv6:zz]>", 0);
 	addr_bad("<u@[a b]>", 0);
+	addr_bad("<u@[tag:a@b]>", 0);	/* "u@[tag:a" would be its local part */
 }
 END_TEST
 
@@ -130,6 +131,7 @@ END_TEST
 START_TEST(test_without_domain)
 {
 	addr_ok("<postmaster>", 0, "postmaster", "");
+	addr_bad("<\"a@b.example\">", 0);	/* would read as a@b.example */
 	addr_ok("<Postmaster>", 0, "Postmaster", "");
 }
 END_TEST

@@ -123,6 +123,7 @@ START_TEST(test_refuses_bad_syntax)
 	static const char *const bad[] = {
 		"garbage\n",
 		"V1:2\nS0:\nR1:x\nE0:\n",		/* unknown version */
+		"V0:\nS0:\nR1:x\nE0:\n",		/* empty version */
 		"V01:1\nS0:\nR1:x\nE0:\n",		/* leading zero in a length */
 		"V:1\nS0:\nR1:x\nE0:\n",		/* no length */
 		"V1x:1\n",				/* not a digit */

@@ -1,0 +1,114 @@
+/*
+ * pop3d_cmd: one command line: its keyword (case-insensitive, at most
+ * POP3D_KEYWORD_MAX characters), the state it is allowed in, and the
+ * commands that need no state of their own: CAPA (RFC 2449), NOOP, QUIT.
+ * A line holding a NUL byte is refused whole, never cut at the NUL.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "pop3d.h"
+
+#define POP3D_KEYWORD_MAX 4		/* RFC 1939 keywords are 3 or 4 characters */
+
+enum pop3d_when { POP3D_WHEN_AUTH, POP3D_WHEN_TRANS, POP3D_WHEN_ANY };
+
+static void pop3d_cmd_capa(pop3d_session_t *s, const char *arg);
+static void pop3d_cmd_noop(pop3d_session_t *s, const char *arg);
+static void pop3d_cmd_quit(pop3d_session_t *s, const char *arg);
+
+static const struct pop3d_cmd {
+	const char *name;
+	enum pop3d_when when;
+	void (*run)(pop3d_session_t *s, const char *arg);
+} pop3d_cmds[] = {
+	{ "CAPA", POP3D_WHEN_ANY, pop3d_cmd_capa },
+	{ "QUIT", POP3D_WHEN_ANY, pop3d_cmd_quit },
+	{ "USER", POP3D_WHEN_AUTH, pop3d_cmd_user },
+	{ "PASS", POP3D_WHEN_AUTH, pop3d_cmd_pass },
+	{ "AUTH", POP3D_WHEN_AUTH, pop3d_cmd_auth },
+	{ "STLS", POP3D_WHEN_AUTH, pop3d_cmd_stls },
+	{ "STAT", POP3D_WHEN_TRANS, pop3d_cmd_stat },
+	{ "LIST", POP3D_WHEN_TRANS, pop3d_cmd_list },
+	{ "UIDL", POP3D_WHEN_TRANS, pop3d_cmd_uidl },
+	{ "RETR", POP3D_WHEN_TRANS, pop3d_cmd_retr },
+	{ "TOP", POP3D_WHEN_TRANS, pop3d_cmd_top },
+	{ "DELE", POP3D_WHEN_TRANS, pop3d_cmd_dele },
+	{ "RSET", POP3D_WHEN_TRANS, pop3d_cmd_rset },
+	{ "NOOP", POP3D_WHEN_TRANS, pop3d_cmd_noop },
+};
+
+#define POP3D_CMD_COUNT (sizeof(pop3d_cmds) / sizeof(pop3d_cmds[0]))
+
+static void pop3d_cmd_capa(pop3d_session_t *s, const char *arg)
+{
+	(void)arg;
+	pop3d_ok(s, "Capability list follows");
+	stream_puts(s->client, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+	if (s->state == POP3D_AUTHORIZATION && pop3d_auth_plaintext_ok(s))
+		stream_puts(s->client, "USER\r\n");
+	if (s->state == POP3D_AUTHORIZATION)
+		pop3d_auth_capa(s);
+	if (s->state == POP3D_AUTHORIZATION && s->tls == NULL && pop3d_conf.tls != NULL)
+		stream_puts(s->client, "STLS\r\n");
+	stream_puts(s->client, "IMPLEMENTATION Pochta\r\n.\r\n");
+}
+
+static void pop3d_cmd_noop(pop3d_session_t *s, const char *arg)
+{
+	(void)arg;
+	pop3d_ok(s, "NOOP");
+}
+
+static void pop3d_cmd_quit(pop3d_session_t *s, const char *arg)
+{
+	(void)arg;
+	if (s->state == POP3D_TRANSACTION)
+		pop3d_mailbox_update(s);	/* replies */
+	else
+		pop3d_ok(s, "Logging out");
+	s->done = 1;
+	s->quit = 1;
+}
+
+static const struct pop3d_cmd *pop3d_cmd_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < POP3D_CMD_COUNT; i++)
+		if (strlen(pop3d_cmds[i].name) == len && strncasecmp(pop3d_cmds[i].name, name, len) == 0)
+			return &pop3d_cmds[i];
+	return NULL;
+}
+
+static int pop3d_cmd_allowed(const pop3d_session_t *s, const struct pop3d_cmd *cmd)
+{
+	return cmd->when == POP3D_WHEN_ANY
+	    || (cmd->when == POP3D_WHEN_AUTH) == (s->state == POP3D_AUTHORIZATION);
+}
+
+void pop3d_cmd_run(pop3d_session_t *s, const char *line, size_t len)
+{
+	size_t name_len = strcspn(line, " ");
+	const struct pop3d_cmd *cmd = NULL;
+	const char *arg = line + name_len;
+
+	if (memchr(line, 0, len) != NULL) {
+		pop3d_err(s, "Command contains a NUL byte");
+		s->errors++;
+		return;
+	}
+	if (name_len <= POP3D_KEYWORD_MAX)
+		cmd = pop3d_cmd_find(line, name_len);
+	if (*arg == ' ')
+		arg++;
+	if (cmd == NULL) {
+		pop3d_err(s, "Unknown command");
+		s->errors++;
+	} else if (!pop3d_cmd_allowed(s, cmd)) {
+		pop3d_err(s, s->state == POP3D_AUTHORIZATION ? "Not logged in" : "Already logged in");
+		s->errors++;
+	} else {
+		cmd->run(s, arg);
+	}
+}

@@ -44,6 +44,7 @@ typedef struct master_service {
 	time_t next_wakeup;
 	int stress;		/* its busy-answering process runs (not in children) */
 	time_t busy_warned;	/* monotonic: the last process limit warning */
+	time_t waiting_since;	/* monotonic: a client seen waiting while avail > 0; 0: none */
 	int retired;		/* gone from master.cf; freed with its last child */
 	struct master_service *next;
 } master_service_t;

@@ -6,7 +6,11 @@
  * master start one extra short-lived process with "-o stress=yes", outside
  * the limit and one at a time, which tells each waiting client that the
  * server is busy (smtpd: 421 4.3.2) instead of leaving it in the listen
- * queue; master logs Postfix's process limit warning. Resident services
+ * queue; master logs Postfix's process limit warning. A listener that
+ * keeps a client waiting MASTER_ACCEPT_STALL seconds while a child counts
+ * as available has a hung child (stopped, stuck before accept): master
+ * starts another, within the limit, so one hung process cannot stall the
+ * service. Resident services
  * (unix, with a wakeup time) are kept running and woken every wakeup
  * seconds; the TLS ticket keys are rotated on time. SIGTERM/SIGINT stop
  * everything.
@@ -28,6 +32,8 @@
 
 #define MASTER_STOP_POLL_MS 100		/* re-check of the stop deadline */
 #define MASTER_FIXED_FDS 2		/* signal pipe, status pipe */
+#define MASTER_ACCEPT_STALL 2		/* seconds a client may wait while a child counts as free */
+#define MASTER_STALL_TICK 1		/* seconds between two looks for such clients */
 
 time_t master_now(void)
 {
@@ -63,6 +69,39 @@ static void master_busy_warn(master_service_t *s, time_t now)
 		    "or reduce the service time per client");
 }
 
+/* Is a client waiting on the listener right now? */
+static int master_client_waiting(const master_service_t *s)
+{
+	struct pollfd pfd = { .fd = s->listen_fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+static int master_may_stall(const master_service_t *s, time_t now)
+{
+	return s->listen_fd >= 0 && s->avail > 0 && now >= s->throttle_until
+		&& (s->maxproc == 0 || s->children < s->maxproc);
+}
+
+/* A client that waited MASTER_ACCEPT_STALL seconds although a child counts
+ * as available: that child does not accept, so start another. */
+static void master_check_stalls(master_t *m, time_t now)
+{
+	for (master_service_t *s = m->services; s; s = s->next) {
+		if (!master_may_stall(s, now) || !master_client_waiting(s)) {
+			s->waiting_since = 0;
+		} else if (s->waiting_since == 0) {
+			s->waiting_since = now;
+		} else if (now - s->waiting_since >= MASTER_ACCEPT_STALL) {
+			log_warning("service %s: a client waited %lds although %d process(es) "
+				    "counted as available: starting another", s->key,
+				    (long)(now - s->waiting_since), s->avail);
+			s->waiting_since = 0;
+			master_spawn(m, s);
+		}
+	}
+}
+
 /* Resident services run all the time; a lost wake-up only delays mail. */
 static void master_residents(master_t *m, time_t now)
 {
@@ -95,6 +134,8 @@ static int master_timeout_ms(const master_t *m, time_t now)
 	master_earliest(&when, m->tls_rotate_at, now);
 	for (const master_service_t *s = m->services; s; s = s->next) {
 		master_earliest(&when, s->throttle_until, now);
+		if (master_may_stall(s, now))
+			master_earliest(&when, now + MASTER_STALL_TICK, now);
 		if (master_service_resident(s))
 			master_earliest(&when, s->next_wakeup, now);
 	}
@@ -160,6 +201,7 @@ _Noreturn void master_loop(master_t *m)
 		now = master_now();
 		master_tls_tick(m, now);
 		master_residents(m, now);
+		master_check_stalls(m, now);
 		n = master_poll_set(m, now, &fds, &polled, &cap);
 		if (poll(fds, n, master_timeout_ms(m, now)) < 0 && errno != EINTR)
 			log_fatal("poll: %m");

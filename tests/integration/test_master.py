@@ -196,6 +196,36 @@ def test_daemon_crashing_after_start_is_throttled_not_looped():
         assert len(deaths) == CRASH_MAX, deaths
 
 
+SYS_POLL = ("7", "271")       # x86_64 poll and ppoll: an idle daemon waits in one
+ACCEPT_STALL_TIMEOUT = 10     # seconds; master's MASTER_ACCEPT_STALL is 2
+
+
+def waits_for_a_client(pid):
+    """Has the daemon told master it is free (it polls its listener)?"""
+    try:
+        with open("/proc/%d/syscall" % pid) as f:
+            return f.read().split()[0] in SYS_POLL
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="reads x86_64 syscall numbers")
+def test_hung_free_smtpd_does_not_hold_up_new_clients(instance):
+    """Every smtpd counts as free, yet none accepts (stopped): master starts
+    another after a short wait instead of leaving clients in the queue."""
+    assert greeting(instance)[0] == 220
+    idle = wait_until(lambda: [p for p in instance.pids("smtpd") if waits_for_a_client(p)],
+                      RESTART_TIMEOUT, "an smtpd waiting for its next client")
+    for pid in instance.pids("smtpd"):
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        assert greeting(instance, timeout=ACCEPT_STALL_TIMEOUT)[0] == 220
+    finally:
+        for pid in idle + instance.pids("smtpd"):
+            os.kill(pid, signal.SIGCONT)
+    assert "counted as available: starting another" in instance.log_text()
+
+
 def test_stop_leaves_no_process(instance):
     assert instance.status() == 0
     master = instance.master_pid()

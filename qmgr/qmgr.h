@@ -210,11 +210,10 @@ void qmgr_bounce_note(qmgr_message_t *msg, size_t rcpt, enum bounce_action actio
  * deferred recipients bounce; then the notices are written, and the delay
  * warning when it is due (msg->warned_now then says so). */
 void qmgr_bounce_flush(qmgr_message_t *msg);
-/* The remote server's reply behind the result just noted for rcpt. */
-void qmgr_bounce_diagnostic(qmgr_message_t *msg, size_t rcpt, const char *reply);
-/* The next hop took rcpt's DSN request (RFC 3461 6.2.2): no "relayed"
- * notice from here, the next hop tells the sender itself. */
-void qmgr_bounce_dsn_passed(qmgr_message_t *msg, size_t rcpt);
+/* What the smtp agent adds to the result just noted for rcpt: the remote
+ * server's reply (or NULL), and whether the next hop took the DSN request
+ * (RFC 3461 6.2.2: then it tells the sender of success, not Pochta). */
+void qmgr_bounce_remote(qmgr_message_t *msg, size_t rcpt, const char *reply, int dsn_passed);
 void qmgr_bounce_free(qmgr_message_t *msg);
 
 /* qmgr.c: scan incoming/ soon (qmgr wrote a file there). */

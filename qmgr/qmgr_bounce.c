@@ -71,22 +71,15 @@ void qmgr_bounce_note(qmgr_message_t *msg, size_t rcpt, enum bounce_action actio
 	n->dsn_passed = 0;
 }
 
-void qmgr_bounce_diagnostic(qmgr_message_t *msg, size_t rcpt, const char *reply)
+void qmgr_bounce_remote(qmgr_message_t *msg, size_t rcpt, const char *reply, int dsn_passed)
 {
 	for (size_t i = msg->nnotices; i-- > 0;) {
-		if (msg->notices[i].rcpt == rcpt) {
-			mem_free(msg->notices[i].diagnostic);
-			msg->notices[i].diagnostic = mem_strdup(reply);
-			return;
-		}
-	}
-}
+		qmgr_notice_t *note = &msg->notices[i];
 
-void qmgr_bounce_dsn_passed(qmgr_message_t *msg, size_t rcpt)
-{
-	for (size_t i = msg->nnotices; i-- > 0;) {
-		if (msg->notices[i].rcpt == rcpt) {
-			msg->notices[i].dsn_passed = 1;
+		if (note->rcpt == rcpt) {
+			mem_free(note->diagnostic);
+			note->diagnostic = reply ? mem_strdup(reply) : NULL;
+			note->dsn_passed = dsn_passed;
 			return;
 		}
 	}

@@ -16,7 +16,6 @@
  * RFC 3463) that is not a server's reply; anything else means it was.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -73,14 +72,12 @@ static int qmgr_reply_valid(const qmgr_status_t *st)
 static int qmgr_reply_find(const qmgr_message_t *msg, const size_t *rcpts, size_t n,
 			   const char *offset_text, size_t *rcpt)
 {
-	char *end;
-	long long offset = strtoll(offset_text, &end, 10);
+	const queue_rcpt_t *found = queue_msg_rcpt_at(&msg->qm, offset_text);
 
-	if (*offset_text == 0 || *end != 0)
+	if (found == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (msg->qm.rcpts[rcpts[i]].offset == (off_t)offset &&
-		    msg->state[rcpts[i]] == QMGR_RCPT_BUSY) {
+		if (&msg->qm.rcpts[rcpts[i]] == found && msg->state[rcpts[i]] == QMGR_RCPT_BUSY) {
 			*rcpt = rcpts[i];
 			return 0;
 		}
@@ -149,10 +146,7 @@ void qmgr_reply_apply(qmgr_message_t *msg, const size_t *rcpts, size_t n,
 			qmgr_rcpt_result(msg, rcpt, relay, times, st.dsn, st.status,
 					 st.reason ? st.reason : "");
 			qmgr_reply_hop(hop, &st, &failed_seen);
-			if (st.diagnostic)
-				qmgr_bounce_diagnostic(msg, rcpt, st.diagnostic);
-			if (st.dsn_passed)
-				qmgr_bounce_dsn_passed(msg, rcpt);
+			qmgr_bounce_remote(msg, rcpt, st.diagnostic, st.dsn_passed);
 		}
 	}
 	qmgr_reply_hop_status(hop, reply, failed_seen);

@@ -10,7 +10,8 @@
  * add makes the Maildir, stores the password and then adds the table
  * line, so that an address that fails half way is not yet a user; it
  * refuses an address the table has (exit 73). passwd changes the password
- * of an address in the table. check tells whether a password is accepted
+ * of an address in the table, or of a system user (user@ a domain of
+ * mydestination), whose mail is in ~/Maildir. check tells whether a password is accepted
  * by the SASL database, as SMTP AUTH, POP3 and IMAP will ask it: exit 0
  * yes, 1 no. list prints the table's addresses, sorted, marking those
  * without a password. Passwords come from the terminal or from the first
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,7 @@
 #include "admin_user.h"
 #include "conf.h"
 #include "mem.h"
+#include "resolve.h"
 
 typedef struct admin_vuser_sub {
 	const char *name;
@@ -160,7 +163,26 @@ static int admin_vuser_add(int argc, char **argv)
 	return 0;
 }
 
-/* The user must be in the table; otherwise say so and exit EX_NOUSER. */
+/* Is the address a system user's, in a domain of mydestination? */
+static int admin_vuser_system(admin_vuser_t *user)
+{
+	resolve_result_t res;
+	str_t err = STR_INIT;
+	int system;
+
+	if (resolve_init(&err) != 0)
+		admin_fatal("%s", str_cstr(&err));
+	resolve_result_init(&res);
+	system = resolve_address(str_cstr(&user->address), &res) == 0 && res.cls == RESOLVE_LOCAL
+		 && getpwnam(str_cstr(&res.mailbox)) != NULL;
+	resolve_result_free(&res);
+	resolve_close();
+	str_free(&err);
+	return system;
+}
+
+/* The user must be in the table or a system user (whose password POP3
+ * and SMTP AUTH use); otherwise say so and exit EX_NOUSER. */
 static void admin_vuser_known(admin_vuser_t *user)
 {
 	admin_vuser_table_t table;
@@ -169,7 +191,7 @@ static void admin_vuser_known(admin_vuser_t *user)
 	admin_vuser_table_find(&table);
 	found = admin_vuser_table_lookup(&table, str_cstr(&user->address), NULL);
 	admin_vuser_table_free(&table);
-	if (!found) {
+	if (!found && !admin_vuser_system(user)) {
 		admin_say("%s: no such user", str_cstr(&user->address));
 		exit(ADMIN_EXIT_NOUSER);
 	}

@@ -49,6 +49,7 @@ const conf_param_t conf_params[] = {
 	{ "smtpd_forbid_bare_newline", CONF_STR, "normalize", 0, 0, 0 },
 	{ "disable_vrfy_command", CONF_BOOL, "no", 0, 0, 0 },
 	{ "message_size_limit", CONF_INT, "10240000", 0, NOLIMIT, 0 },
+	{ "queue_minfree", CONF_INT, "0", 0, NOLIMIT, 0 },
 	{ "line_length_limit", CONF_INT, "2048", 512, 1 << 20, 0 },
 	{ "header_size_limit", CONF_INT, "102400", 1024, NOLIMIT, 0 },
 
@@ -267,6 +268,13 @@ const conf_param_t conf_params[] = {
 	{ "pop3d_tls_cert_file", CONF_STR, "$smtpd_tls_cert_file", 0, 0, 0 },
 	{ "pop3d_tls_key_file", CONF_STR, "$smtpd_tls_key_file", 0, 0, 0 },
 	{ "pop3d_tls_wrappermode", CONF_BOOL, "no", 0, 0, 0 },
+	/* connections from one address at a time (0: no limit), and failed
+	 * logins in one connection before it is closed */
+	{ "pop3d_client_connection_count_limit", CONF_INT, "20", 0, NOLIMIT, 0 },
+	{ "pop3d_auth_failure_limit", CONF_INT, "3", 1, NOLIMIT, 0 },
+	/* the lowest uid a system user's mailbox session may run as (Dovecot's
+	 * name; Debian's first ordinary user) */
+	{ "first_valid_uid", CONF_INT, "1000", 0, NOLIMIT, 0 },
 
 	{ NULL, CONF_STR, NULL, 0, 0, 0 }
 };

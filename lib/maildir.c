@@ -355,3 +355,17 @@ int maildir_deliver(int base_fd, const char *path, const maildir_msg_t *msg, str
 	errno = saved;
 	return rc;
 }
+
+const char *maildir_below_base(const char *mailbox)
+{
+	const char *p;
+
+	while (*mailbox == '/')
+		mailbox++;
+	if (*mailbox == 0 || mailbox[strlen(mailbox) - 1] != '/')
+		return NULL;
+	for (p = mailbox; *p; p += strcspn(p, "/"), p += *p == '/')
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == 0))
+			return NULL;
+	return mailbox;
+}

@@ -42,6 +42,12 @@ typedef struct maildir_msg {
  */
 int maildir_deliver(int base_fd, const char *path, const maildir_msg_t *msg, str_t *name);
 
+/* The Maildir a virtual_mailbox_maps value names, as a path relative to
+ * virtual_mailbox_base (leading "/" removed); NULL when it names none: not
+ * ending in "/" (a file, not a Maildir), or with a ".." that would climb
+ * out of the base. */
+const char *maildir_below_base(const char *mailbox);
+
 /* Make the Maildir at path and any missing parents. 0, or -1 with errno. */
 int maildir_create(int base_fd, const char *path);
 

@@ -307,6 +307,46 @@ void stream_discard_pending(stream_t *st)
 	st->read_pos = st->read_end = 0;
 }
 
+int stream_preload(stream_t *st, const void *data, size_t len)
+{
+	size_t pending = st->read_end - st->read_pos;
+
+	if (len > sizeof(st->read_buf) - pending)
+		return -1;
+	memmove(st->read_buf + len, st->read_buf + st->read_pos, pending);
+	memcpy(st->read_buf, data, len);
+	st->read_pos = 0;
+	st->read_end = len + pending;
+	return 0;
+}
+
+ssize_t stream_read_ready(stream_t *st, void *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = st->fd, .events = POLLIN };
+	size_t pending = st->read_end - st->read_pos;
+	int want = POLLIN;
+	ssize_t n;
+
+	if (st->error)
+		return st->error;
+	if (pending > 0) {
+		n = (ssize_t)(pending < len ? pending : len);
+		memcpy(buf, st->read_buf + st->read_pos, (size_t)n);
+		st->read_pos += (size_t)n;
+		return n;
+	}
+	if (st->plain_io && poll(&pfd, 1, 0) == 0)
+		return 0;
+	n = st->read_fn(st->io_ctx, buf, len, &want);
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return STREAM_EOF;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	return stream_fail(st, STREAM_ERROR, errno);
+}
+
 int stream_write(stream_t *st, const void *data, size_t len)
 {
 	const char *bytes = data;

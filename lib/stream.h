@@ -62,6 +62,14 @@ size_t stream_pending(const stream_t *st);	/* bytes buffered but unread */
  * they start in *data (valid until the next call on st). */
 size_t stream_peek(const stream_t *st, const char **data);
 void stream_discard_pending(stream_t *st);	/* drop them (STARTTLS) */
+/* Put len bytes before the unread ones, as if they had just arrived (a
+ * session handed to another process brings what its client sent ahead).
+ * 0, or -1 when they do not fit in the buffer. */
+int stream_preload(stream_t *st, const void *data, size_t len);
+/* Up to len bytes to be had without waiting: buffered ones first, else one
+ * transport read. Bytes moved, 0 when none are ready, or a status
+ * (STREAM_EOF when the peer closed). For relaying between descriptors. */
+ssize_t stream_read_ready(stream_t *st, void *buf, size_t len);
 
 int stream_write(stream_t *st, const void *data, size_t len);
 int stream_puts(stream_t *st, const char *s);

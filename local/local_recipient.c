@@ -18,18 +18,17 @@
 #include "local_expand.h"
 #include "local_system.h"
 #include "log.h"
+#include "maildir.h"
 #include "mem.h"
 #include "resolve.h"
 
 static void local_virtual(const local_ctx_t *ctx, const local_msg_t *msg, const char *rcpt,
 			  const resolve_result_t *res, local_status_t *st)
 {
-	const char *path = res->mailbox.data ? res->mailbox.data : "";
+	const char *path = maildir_below_base(res->mailbox.data ? res->mailbox.data : "");
 	local_target_t target;
 
-	while (*path == '/')
-		path++;		/* the table names a path below virtual_mailbox_base */
-	if (*path == 0 || path[strlen(path) - 1] != '/') {
+	if (path == NULL) {
 		local_status_set(st, "5.3.5", "unsupported mailbox format");
 		return;
 	}

@@ -1,21 +1,27 @@
 /*
- * pop3d: the POP3 server. master starts it with a listening socket; it
- * serves one client at a time:
+ * pop3d: the POP3 server. master starts it with a listening socket; for
+ * each client in turn it forks two processes and waits for them:
  *
- *   connect -> [TLS handshake: pop3d_tls_wrappermode] -> "+OK greeting"
- *   -> commands until QUIT, EOF, pop3d_timeout or too many errors
- *   -> "Logout: ..." or "Disconnected: ..."
+ *   login (pop3d_login.c, mail_owner): greeting, [TLS], USER/PASS or AUTH
+ *     -> the login, handed over on a local socket
+ *   session (pop3d_session.c, the mailbox owner): "+OK Logged in",
+ *     TRANSACTION, QUIT -> UPDATE, "Logout: ..."
  *
- * Started as root (master.cf unpriv "n") so that after a login it can
- * become the mailbox owner; until then it runs with mail_owner's
- * effective ids (pop3d_privs.c), and a process that switched serves no
- * other client. The certificate and key are read while still root.
+ * Without TLS the session process reads the client's descriptor; with TLS
+ * the login process relays for it. This process keeps the ids master
+ * started it with (root, master.cf unpriv "n", so that it can give the
+ * session process the mailbox owner's), reads nothing from the client,
+ * and checks the hand-over before acting on it. The certificate, key and
+ * SASL library are set up once here and inherited.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "daemon.h"
@@ -29,6 +35,7 @@ static void pop3d_pre_drop(void)
 	pop3d_conf.myhostname = conf_str("myhostname");
 	pop3d_conf.timeout = conf_time("pop3d_timeout");
 	pop3d_conf.auth_failure_delay = conf_time("pop3d_auth_failure_delay");
+	pop3d_conf.auth_failure_limit = conf_int("pop3d_auth_failure_limit");
 	pop3d_conf.disable_plaintext_auth = conf_bool("pop3d_disable_plaintext_auth");
 	pop3d_conf.sasl_service = conf_str("pop3d_sasl_service");
 	pop3d_conf.tls_wrappermode = conf_bool("pop3d_tls_wrappermode");
@@ -39,7 +46,8 @@ static void pop3d_pre_drop(void)
 
 static void pop3d_post_drop(void)
 {
-	pop3d_privs_unprivileged();
+	daemon_watch_master();
+	pop3d_anvil_init();
 	pop3d_tls_setup();
 	pop3d_auth_setup();
 }
@@ -73,95 +81,79 @@ void pop3d_err(pop3d_session_t *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void pop3d_peer(pop3d_session_t *s)
+static void pop3d_peer(stream_t *client, char rip[POP3D_ADDR_MAX])
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
 	const void *addr = NULL;
 
-	snprintf(s->rip, sizeof(s->rip), "unknown");
-	if (getpeername(stream_fd(s->client), (struct sockaddr *)&sa, &len) != 0)
+	snprintf(rip, POP3D_ADDR_MAX, "unknown");
+	if (getpeername(stream_fd(client), (struct sockaddr *)&sa, &len) != 0)
 		return;
 	if (sa.ss_family == AF_INET)
 		addr = &((struct sockaddr_in *)&sa)->sin_addr;
 	else if (sa.ss_family == AF_INET6)
 		addr = &((struct sockaddr_in6 *)&sa)->sin6_addr;
 	if (addr != NULL)
-		inet_ntop(sa.ss_family, addr, s->rip, sizeof(s->rip));
+		inet_ntop(sa.ss_family, addr, rip, POP3D_ADDR_MAX);
 }
 
-/* Read one command line into line without its line end: STREAM_OK, or
- * STREAM_TOOLONG after skipping the rest of an overlong line. */
-static int pop3d_read_command(pop3d_session_t *s, str_t *line)
+/* Wait for a child of this process to end. */
+static void pop3d_reap(pid_t pid)
 {
-	str_t rest = STR_INIT;
-	int status = stream_getline(s->client, line, POP3D_LINE_MAX);
-
-	if (status == STREAM_TOOLONG) {
-		while ((status = stream_getline(s->client, &rest, POP3D_LINE_MAX)) == STREAM_TOOLONG)
-			;
-		if (status == STREAM_OK)
-			status = STREAM_TOOLONG;
-	}
-	if (status == STREAM_OK && (line->len == 0 || line->data[line->len - 1] != '\n'))
-		status = STREAM_EOF;	/* the client closed in the middle of a line */
-	while (status == STREAM_OK && line->len > 0
-	       && (line->data[line->len - 1] == '\n' || line->data[line->len - 1] == '\r'))
-		str_truncate(line, line->len - 1);
-	str_free(&rest);
-	return status;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
-static void pop3d_log_end(pop3d_session_t *s, int status)
+/* After the login process hands a login over: the session process. */
+static void pop3d_serve_login(stream_t *client, stream_t *from_login, const char *rip)
 {
-	const pop3d_stats_t *st = &s->stats;
-	const char *why = status == STREAM_TIMEOUT ? "Disconnected for inactivity"
-	    : s->quit ? "Logout" : "Disconnected";
+	pop3d_handoff_t h = { STR_INIT, STR_INIT, 0, STR_INIT };
+	pid_t session = -1;
 
-	if (s->state != POP3D_TRANSACTION) {
-		log_info("%s: rip=%s", why, s->rip);
+	if (pop3d_handoff_read(from_login, &h) == 0)
+		session = pop3d_session_run(h.secured ? from_login : client, &h, rip);
+	stream_close(from_login);	/* the relay ends when the session does */
+	if (session > 0)
+		pop3d_reap(session);
+	pop3d_handoff_free(&h);
+}
+
+/* The login process, then the session process if there is a login. */
+static void pop3d_serve_client(stream_t *client, const char *rip)
+{
+	int sv[2];
+	pid_t login;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warning("rip=%s: socketpair: %m", rip);
 		return;
 	}
-	log_info("%s: user=<%s>, rip=%s, top=%ld/%lld, retr=%ld/%lld, del=%ld/%lld, size=%lld",
-		 why, s->user.data, s->rip, st->top_count, st->top_bytes, st->retr_count,
-		 st->retr_bytes, st->del_count, st->del_bytes, s->list.total);
+	if ((login = fork()) == 0) {
+		close(sv[0]);
+		pop3d_login_main(client, rip, sv[1]);
+	}
+	close(sv[1]);
+	if (login < 0) {
+		log_warning("rip=%s: cannot start a login process: %m", rip);
+		close(sv[0]);
+		return;
+	}
+	pop3d_serve_login(client, stream_open(sv[0]), rip);
+	pop3d_reap(login);
 }
 
 static void pop3d_serve(stream_t *client)
 {
-	pop3d_session_t s = { .client = client, .dir_fd = -1 };
-	str_t line = STR_INIT;
-	int status = STREAM_OK;
+	char rip[POP3D_ADDR_MAX];
+	int counted;
 
-	str_set(&s.user, "");
-	pop3d_peer(&s);
-	stream_set_timeout(client, (int)pop3d_conf.timeout);
-	log_info("connect from %s", s.rip);
-	if (pop3d_conf.tls_wrappermode && pop3d_tls_handshake(&s) < 0)
-		s.done = 1;
-	else
-		pop3d_ok(&s, "%s POP3 server ready", pop3d_conf.myhostname);
-	while (!s.done) {
-		status = pop3d_read_command(&s, &line);
-		if (status == STREAM_TOOLONG)
-			pop3d_err(&s, "Command line too long");
-		else if (status != STREAM_OK)
-			break;
-		else
-			pop3d_cmd_run(&s, line.data, line.len);
-		if (s.errors >= POP3D_ERROR_LIMIT) {
-			pop3d_err(&s, "Too many bad commands");
-			s.done = 1;
-		}
-	}
-	stream_flush(client);
-	pop3d_log_end(&s, status);
-	pop3d_mailbox_close(&s);
-	tls_conn_close(s.tls, client);
-	str_free(&s.user);
-	str_free(&line);
-	if (pop3d_privs_switched())
-		exit(0);	/* the mailbox owner's process serves no one else */
+	pop3d_peer(client, rip);
+	if ((counted = pop3d_anvil_connect(client, rip)) < 0)
+		return;
+	pop3d_serve_client(client, rip);
+	if (counted)
+		pop3d_anvil_disconnect(rip);
 }
 
 int main(int argc, char **argv)

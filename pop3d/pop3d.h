@@ -2,16 +2,22 @@
  * pop3d: the POP3 server's shared types (RFC 1939, with CAPA and response
  * codes of RFC 2449 and STLS of RFC 2595).
  *
- * One process serves one client at a time (daemon_single_server). A
- * session goes AUTHORIZATION -> TRANSACTION -> UPDATE: USER/PASS (or
- * AUTH) opens and locks the user's Maildir (pop3d_mailbox.c); DELE only
- * marks, and QUIT in TRANSACTION removes what was marked. A connection
- * that ends any other way removes nothing.
+ * Three processes serve one client (the model of pop3d.c):
+ *   pop3d     started by master (as root in a root-started instance);
+ *             reads nothing the client sends
+ *   login     forked per connection, entirely mail_owner: greeting, TLS,
+ *             the AUTHORIZATION state (pop3d_login.c); after a login it
+ *             hands the session over and, on TLS, relays for it
+ *   session   forked after a login, entirely the mailbox owner: the
+ *             TRANSACTION and UPDATE states (pop3d_session.c)
+ * DELE only marks; QUIT in TRANSACTION removes what was marked. A
+ * connection that ends any other way removes nothing.
  */
 #ifndef POCHTA_POP3D_H
 #define POCHTA_POP3D_H
 
 #include <netinet/in.h>
+#include <sys/types.h>
 
 #include "maildir_list.h"
 #include "str.h"
@@ -22,11 +28,13 @@
 #define POP3D_USER_MAX 256		/* a user name */
 #define POP3D_ERROR_LIMIT 20		/* bad commands before the session ends */
 #define POP3D_ADDR_MAX INET6_ADDRSTRLEN
+#define POP3D_METHOD_MAX 32		/* "PASS" or a SASL mechanism name */
 
 typedef struct pop3d_conf {
 	const char *myhostname;
 	long timeout;			/* pop3d_timeout */
 	long auth_failure_delay;	/* pop3d_auth_failure_delay */
+	long auth_failure_limit;	/* pop3d_auth_failure_limit */
 	int disable_plaintext_auth;	/* pop3d_disable_plaintext_auth */
 	const char *sasl_service;	/* pop3d_sasl_service */
 	int tls_wrappermode;		/* pop3d_tls_wrappermode */
@@ -48,10 +56,14 @@ typedef struct pop3d_session {
 	char rip[POP3D_ADDR_MAX];	/* the client's address */
 	enum pop3d_state state;
 	str_t user;			/* after USER, or the logged-in user */
-	int done;			/* QUIT, too many errors, failed TLS */
+	int done;			/* QUIT, too many errors, failed TLS, handed over */
 	int quit;			/* the client said QUIT */
 	int errors;
-	tls_conn_t *tls;
+	int auth_failures;
+	tls_conn_t *tls;		/* login process: the TLS layer */
+	int secured;			/* the client talks TLS (here or in the login process) */
+	stream_t *handoff;		/* login process: to the pop3d process */
+	int handed_off;			/* login process: the session went on elsewhere */
 	int dir_fd;			/* the locked Maildir, -1 before login */
 	maildir_list_t list;
 	unsigned char *deleted;		/* one mark per list item */
@@ -62,8 +74,34 @@ typedef struct pop3d_session {
 void pop3d_ok(pop3d_session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pop3d_err(pop3d_session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* pop3d_cmd.c: run one command line (CR LF removed). */
+/* The login handed over to the session process. */
+typedef struct pop3d_handoff {
+	str_t user;
+	str_t method;
+	int secured;
+	str_t rest;			/* what the client sent ahead of the replies */
+} pop3d_handoff_t;
+
+void pop3d_session_init(pop3d_session_t *s, stream_t *client, const char *rip);
+void pop3d_session_free(pop3d_session_t *s);
+
+/* pop3d_cmd.c: read and run commands until the session is done; the
+ * last stream status (STREAM_TIMEOUT for an idle client). */
+int pop3d_cmd_loop(pop3d_session_t *s);
 void pop3d_cmd_run(pop3d_session_t *s, const char *line, size_t len);
+
+/* pop3d_login.c: the login process (never returns), and its hand-over
+ * after a successful login (called by pop3d_auth.c). */
+_Noreturn void pop3d_login_main(stream_t *client, const char *rip, int handoff_fd);
+void pop3d_login_handoff(pop3d_session_t *s, const char *user, const char *method);
+/* In the pop3d process: the hand-over, checked; 0, or -1 (none, or bad). */
+int pop3d_handoff_read(stream_t *from_login, pop3d_handoff_t *h);
+void pop3d_handoff_free(pop3d_handoff_t *h);
+
+/* pop3d_session.c: fork the session process for a login: its pid, or -1
+ * (replied). client is the client's stream, or on TLS the relay from the
+ * login process. */
+pid_t pop3d_session_run(stream_t *client, const pop3d_handoff_t *h, const char *rip);
 
 /* pop3d_auth.c: USER, PASS, AUTH (AUTHORIZATION state). */
 void pop3d_cmd_user(pop3d_session_t *s, const char *arg);
@@ -73,7 +111,8 @@ int pop3d_auth_plaintext_ok(const pop3d_session_t *s);
 void pop3d_auth_capa(pop3d_session_t *s);	/* the SASL capability line */
 void pop3d_auth_setup(void);
 
-/* pop3d_mailbox.c: open and lock the user's Maildir (0, or -1 replied). */
+/* pop3d_mailbox.c: find the user's Maildir, become its owner, open and
+ * lock it (0, or -1 replied). */
 void pop3d_mailbox_init(void);
 int pop3d_mailbox_open(pop3d_session_t *s);
 void pop3d_mailbox_update(pop3d_session_t *s);	/* QUIT: remove what DELE marked */
@@ -90,16 +129,27 @@ void pop3d_cmd_rset(pop3d_session_t *s, const char *arg);
 void pop3d_cmd_retr(pop3d_session_t *s, const char *arg);
 void pop3d_cmd_top(pop3d_session_t *s, const char *arg);
 
+/* pop3d_anvil.c: the per-address connection limit. connect: 1 counted
+ * (disconnect when the client is gone), 0 not counted, -1 over the limit
+ * (replied). */
+void pop3d_anvil_init(void);
+int pop3d_anvil_connect(stream_t *client, const char *rip);
+void pop3d_anvil_disconnect(const char *rip);
+
 /* pop3d_tls.c: STLS (RFC 2595) and pop3s. */
 void pop3d_tls_init(void);		/* privileged: read the files */
 void pop3d_tls_setup(void);		/* unprivileged: make the context */
 int pop3d_tls_handshake(pop3d_session_t *s);
 void pop3d_cmd_stls(pop3d_session_t *s, const char *arg);
 
-/* pop3d_privs.c: unprivileged before login, the mailbox owner after. */
+/* pop3d_privs.c: mail_owner for the login process, the mailbox owner for
+ * the session process, each for good. */
 void pop3d_privs_init(void);		/* as root: note mail_owner, open maps */
-void pop3d_privs_unprivileged(void);
-int pop3d_privs_become_owner(const char *user);
-int pop3d_privs_switched(void);		/* this process can serve no one else */
+void pop3d_privs_child(void);		/* a forked process ends with pop3d */
+void pop3d_privs_drop_login(void);
+/* The ids of a virtual mailbox user from virtual_uid_maps/virtual_gid_maps. */
+int pop3d_privs_virtual_ids(const char *user, uid_t *uid, gid_t *gid);
+/* Become uid/gid (a system user when system is set); -1 when not allowed. */
+int pop3d_privs_become(const char *user, uid_t uid, gid_t gid, int system);
 
 #endif

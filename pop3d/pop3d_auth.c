@@ -9,8 +9,9 @@
  * Passwords in the clear (USER/PASS, PLAIN, LOGIN) are refused before TLS
  * when pop3d_disable_plaintext_auth = yes. A failed login is answered
  * "-ERR [AUTH]" after pop3d_auth_failure_delay, whether or not the user
- * exists; a database problem is "-ERR [SYS/TEMP]". Logged like Dovecot:
- * "Login: user=<demo@localhost>, method=PLAIN, rip=127.0.0.1".
+ * exists, and pop3d_auth_failure_limit of them end the connection; a
+ * database problem is "-ERR [SYS/TEMP]". A login is handed to the session
+ * process (pop3d_login.c), which answers it.
  */
 #include <ctype.h>
 #include <string.h>
@@ -30,7 +31,7 @@ void pop3d_auth_setup(void)
 
 int pop3d_auth_plaintext_ok(const pop3d_session_t *s)
 {
-	return s->tls != NULL || !pop3d_conf.disable_plaintext_auth;
+	return s->secured || !pop3d_conf.disable_plaintext_auth;
 }
 
 /* A libsasl2 connection for one exchange; NULL (logged) on error. */
@@ -46,14 +47,42 @@ static sasl_server_t *pop3d_auth_conn(pop3d_session_t *s)
 	return sp;
 }
 
+/* The mechanisms offered now, separated by spaces ("" when none). */
+static void pop3d_auth_mechs(pop3d_session_t *s, str_t *mechs)
+{
+	sasl_server_t *sp = pop3d_auth_conn(s);
+
+	if (sp == NULL || sasl_server_mechs(sp, mechs) != 0)
+		str_set(mechs, "");
+	sasl_server_close(sp);
+}
+
 void pop3d_auth_capa(pop3d_session_t *s)
 {
 	str_t mechs = STR_INIT;
-	sasl_server_t *sp = pop3d_auth_conn(s);
 
-	if (sp != NULL && sasl_server_mechs(sp, &mechs) == 0 && mechs.len > 0)
+	pop3d_auth_mechs(s, &mechs);
+	if (mechs.len > 0)
 		stream_printf(s->client, "SASL %s\r\n", mechs.data);
-	sasl_server_close(sp);
+	str_free(&mechs);
+}
+
+/* "AUTH" alone (RFC 1734's form, still sent by some clients): the
+ * mechanisms one per line. */
+static void pop3d_auth_list(pop3d_session_t *s)
+{
+	str_t mechs = STR_INIT;
+	const char *p;
+
+	pop3d_auth_mechs(s, &mechs);
+	pop3d_ok(s, "Supported mechanisms follow");
+	for (p = str_cstr(&mechs); *p; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+
+		stream_printf(s->client, "%.*s\r\n", (int)len, p);
+		p += len;
+	}
+	stream_puts(s->client, ".\r\n");
 	str_free(&mechs);
 }
 
@@ -65,10 +94,7 @@ static void pop3d_auth_result(pop3d_session_t *s, const char *user, const char *
 
 	str_append_escaped(&shown, user, strlen(user));
 	if (status == SASL_SERVER_DONE) {
-		if (user != s->user.data)
-			str_set(&s->user, user);
-		if (pop3d_mailbox_open(s) == 0)
-			log_info("Login: user=<%s>, method=%s, rip=%s", shown.data, method, s->rip);
+		pop3d_login_handoff(s, user, method);
 	} else if (status == SASL_SERVER_TEMP) {
 		log_warning("authentication problem: user=<%s>, method=%s, rip=%s: %s",
 			    shown.data, method, s->rip, str_cstr(why));
@@ -81,6 +107,8 @@ static void pop3d_auth_result(pop3d_session_t *s, const char *user, const char *
 			sleep((unsigned)pop3d_conf.auth_failure_delay);
 		pop3d_err(s, "[AUTH] Authentication failed");
 		s->errors++;
+		if (++s->auth_failures >= pop3d_conf.auth_failure_limit)
+			s->done = 1;
 	}
 	str_free(&shown);
 }
@@ -116,7 +144,7 @@ void pop3d_cmd_pass(pop3d_session_t *s, const char *arg)
 		sasl_server_close(sp);
 		pop3d_auth_result(s, s->user.data, "PASS", status, &why);
 	}
-	if (s->state == POP3D_AUTHORIZATION)
+	if (!s->handed_off)
 		str_set(&s->user, "");	/* RFC 1939: USER again after a failed PASS */
 	str_free(&why);
 }
@@ -173,7 +201,9 @@ void pop3d_cmd_auth(pop3d_session_t *s, const char *arg)
 
 	for (size_t i = 0; i < len; i++)
 		str_putc(&mech, toupper((unsigned char)arg[i]));
-	if (len == 0 || (rest != NULL && (*rest == 0 || strchr(rest, ' ') != NULL))) {
+	if (*arg == 0) {
+		pop3d_auth_list(s);
+	} else if (len == 0 || (rest != NULL && (*rest == 0 || strchr(rest, ' ') != NULL))) {
 		pop3d_err(s, "Syntax: AUTH mechanism [initial-response]");
 		s->errors++;
 	} else if ((sp = pop3d_auth_conn(s)) == NULL) {

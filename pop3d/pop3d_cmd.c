@@ -1,8 +1,11 @@
 /*
- * pop3d_cmd: one command line: its keyword (case-insensitive, at most
- * POP3D_KEYWORD_MAX characters), the state it is allowed in, and the
- * commands that need no state of their own: CAPA (RFC 2449), NOOP, QUIT.
- * A line holding a NUL byte is refused whole, never cut at the NUL.
+ * pop3d_cmd: the command loop of the login and session processes, and one
+ * command line: its keyword (case-insensitive, at most POP3D_KEYWORD_MAX
+ * characters), the state it is allowed in, and the commands that need no
+ * state of their own: CAPA (RFC 2449), NOOP, QUIT. A line holding a NUL
+ * byte is refused whole, never cut at the NUL; an overlong line is
+ * skipped whole and refused; POP3D_ERROR_LIMIT bad commands end the
+ * session.
  */
 #include <ctype.h>
 #include <string.h>
@@ -51,7 +54,7 @@ static void pop3d_cmd_capa(pop3d_session_t *s, const char *arg)
 		stream_puts(s->client, "USER\r\n");
 	if (s->state == POP3D_AUTHORIZATION)
 		pop3d_auth_capa(s);
-	if (s->state == POP3D_AUTHORIZATION && s->tls == NULL && pop3d_conf.tls != NULL)
+	if (s->state == POP3D_AUTHORIZATION && !s->secured && pop3d_conf.tls != NULL)
 		stream_puts(s->client, "STLS\r\n");
 	stream_puts(s->client, "IMPLEMENTATION Pochta\r\n.\r\n");
 }
@@ -111,4 +114,49 @@ void pop3d_cmd_run(pop3d_session_t *s, const char *line, size_t len)
 	} else {
 		cmd->run(s, arg);
 	}
+}
+
+/* Read one command line into line without its line end: STREAM_OK, or
+ * STREAM_TOOLONG after skipping the rest of an overlong line. */
+static int pop3d_cmd_read(pop3d_session_t *s, str_t *line)
+{
+	str_t rest = STR_INIT;
+	int status = stream_getline(s->client, line, POP3D_LINE_MAX);
+
+	if (status == STREAM_TOOLONG) {
+		while ((status = stream_getline(s->client, &rest, POP3D_LINE_MAX)) == STREAM_TOOLONG)
+			;
+		if (status == STREAM_OK)
+			status = STREAM_TOOLONG;
+	}
+	if (status == STREAM_OK && (line->len == 0 || line->data[line->len - 1] != '\n'))
+		status = STREAM_EOF;	/* the client closed in the middle of a line */
+	while (status == STREAM_OK && line->len > 0
+	       && (line->data[line->len - 1] == '\n' || line->data[line->len - 1] == '\r'))
+		str_truncate(line, line->len - 1);
+	str_free(&rest);
+	return status;
+}
+
+int pop3d_cmd_loop(pop3d_session_t *s)
+{
+	str_t line = STR_INIT;
+	int status = STREAM_OK;
+
+	while (!s->done) {
+		status = pop3d_cmd_read(s, &line);
+		if (status == STREAM_TOOLONG)
+			pop3d_err(s, "Command line too long");
+		else if (status != STREAM_OK)
+			break;
+		else
+			pop3d_cmd_run(s, line.data, line.len);
+		if (s->errors >= POP3D_ERROR_LIMIT) {
+			pop3d_err(s, "Too many bad commands");
+			s->done = 1;
+		}
+	}
+	stream_flush(s->client);
+	str_free(&line);
+	return status;
 }

@@ -1,26 +1,30 @@
 /*
- * pop3d_privs: whose rights pop3d has. Started as root, it parses the
- * protocol with mail_owner's effective ids; after a login it looks up the
- * mailbox owner in virtual_uid_maps and virtual_gid_maps (full address,
- * then "@domain", as local does) and becomes that user for good (real,
- * effective and saved ids), so the process ends with its session. Not
- * started as root (a user's instance), it stays who it is: that user owns
- * every mailbox.
+ * pop3d_privs: whose rights each pop3d process has. The pop3d process
+ * master starts keeps the ids it was started with (root in a root-started
+ * instance) and never reads from a client. The login process it forks
+ * becomes mail_owner for good (real, effective and saved ids) before its
+ * first byte from the client. The session process becomes the mailbox
+ * owner for good: a virtual user's ids from virtual_uid_maps and
+ * virtual_gid_maps (full address, then "@domain", as local does), at least
+ * virtual_minimum_uid; a system user's own ids, at least first_valid_uid.
+ * Never root. Not started as root (a user's instance), nothing changes and
+ * only that user's system mailbox can be served.
  */
 #include <grp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "conf.h"
-#include "daemon.h"
 #include "dict.h"
 #include "log.h"
 #include "pop3d.h"
 #include "queue_dirs.h"
 
 static int pop3d_privs_am_root;
-static int pop3d_privs_did_switch;
+static pid_t pop3d_privs_parent;		/* the pop3d process */
 static uid_t pop3d_privs_owner_uid;	/* mail_owner */
 static gid_t pop3d_privs_owner_gid;
 static dict_t *pop3d_privs_uid_map;
@@ -41,19 +45,33 @@ static dict_t *pop3d_privs_map(const char *param)
 void pop3d_privs_init(void)
 {
 	pop3d_privs_am_root = geteuid() == 0;
+	pop3d_privs_parent = getpid();
 	queue_dirs_owner(&pop3d_privs_owner_uid, &pop3d_privs_owner_gid);
 	pop3d_privs_uid_map = pop3d_privs_map("virtual_uid_maps");
 	pop3d_privs_gid_map = pop3d_privs_map("virtual_gid_maps");
 }
 
-void pop3d_privs_unprivileged(void)
+void pop3d_privs_child(void)
 {
-	if (!pop3d_privs_am_root)
-		return;
-	if (setgroups(1, &pop3d_privs_owner_gid) < 0 || setegid(pop3d_privs_owner_gid) < 0
-	    || seteuid(pop3d_privs_owner_uid) < 0)
-		log_fatal("cannot switch to mail_owner: %m");
-	daemon_watch_master();
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		log_fatal("prctl PR_SET_PDEATHSIG: %m");
+	if (getppid() != pop3d_privs_parent)
+		exit(0);	/* the parent went first */
+}
+
+/* Set all ids to uid/gid and check that root cannot come back. */
+static void pop3d_privs_set(uid_t uid, gid_t gid)
+{
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+		log_fatal("cannot switch to uid %ld gid %ld: %m", (long)uid, (long)gid);
+	if (setuid(0) == 0 || geteuid() != uid || getegid() != gid)
+		log_fatal("privileges were not dropped to uid %ld", (long)uid);
+}
+
+void pop3d_privs_drop_login(void)
+{
+	if (pop3d_privs_am_root)
+		pop3d_privs_set(pop3d_privs_owner_uid, pop3d_privs_owner_gid);
 }
 
 /* One numeric id for user from map; -1 (logged) when missing or bad. */
@@ -77,32 +95,35 @@ static long pop3d_privs_id(dict_t *map, const char *param, const char *user)
 	return id;
 }
 
-int pop3d_privs_become_owner(const char *user)
+int pop3d_privs_virtual_ids(const char *user, uid_t *uid, gid_t *gid)
 {
-	long uid, gid;
-	gid_t group;
+	long u = pop3d_privs_id(pop3d_privs_uid_map, "virtual_uid_maps", user);
+	long g = pop3d_privs_id(pop3d_privs_gid_map, "virtual_gid_maps", user);
 
-	if (!pop3d_privs_am_root)
-		return 0;
-	if (pop3d_privs_did_switch)
-		return -1;	/* already someone's: no second login here */
-	uid = pop3d_privs_id(pop3d_privs_uid_map, "virtual_uid_maps", user);
-	gid = pop3d_privs_id(pop3d_privs_gid_map, "virtual_gid_maps", user);
-	if (uid < 0 || gid < 0)
+	if (u < 0 || g < 0)
 		return -1;
-	if (uid < conf_int("virtual_minimum_uid")) {
-		log_warning("user %s: uid %ld is below virtual_minimum_uid", user, uid);
+	if (u < conf_int("virtual_minimum_uid")) {
+		log_warning("user %s: uid %ld is below virtual_minimum_uid", user, u);
 		return -1;
 	}
-	group = (gid_t)gid;
-	if (seteuid(0) < 0 || setgroups(1, &group) < 0 || setgid(group) < 0 || setuid((uid_t)uid) < 0)
-		log_fatal("cannot switch to the mailbox owner %ld: %m", uid);
-	pop3d_privs_did_switch = 1;
-	daemon_watch_master();
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
 	return 0;
 }
 
-int pop3d_privs_switched(void)
+int pop3d_privs_become(const char *user, uid_t uid, gid_t gid, int system)
 {
-	return pop3d_privs_did_switch;
+	if (!pop3d_privs_am_root) {
+		if (!system || uid == getuid())
+			return 0;
+		log_warning("user %s: only uid %ld's own mailbox is served by this instance",
+			    user, (long)getuid());
+		return -1;
+	}
+	if (uid == 0 || (system && (long)uid < conf_int("first_valid_uid"))) {
+		log_warning("user %s: uid %ld is below first_valid_uid", user, (long)uid);
+		return -1;
+	}
+	pop3d_privs_set(uid, gid);
+	return 0;
 }

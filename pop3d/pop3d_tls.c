@@ -64,6 +64,7 @@ int pop3d_tls_handshake(pop3d_session_t *s)
 	if (s->tls == NULL) {
 		log_info("SSL_accept error from %s: %s", s->rip, str_cstr(&err));
 	} else {
+		s->secured = 1;
 		tls_conn_describe(s->tls, &info);
 		log_info("TLS connection established from %s: %s", s->rip, str_cstr(&info));
 	}

@@ -9,9 +9,10 @@ set -e
 # would pull in another mail system; mailutils only recommends one, and
 # --no-install-recommends leaves it out). clang and libclang-rt-dev (its
 # libFuzzer and sanitizer runtimes, only recommended by clang): make fuzz.
+# fetchmail: a real POP3 client fetching from pop3d in the integration tests.
 PACKAGES="build-essential pkg-config libssl-dev libdb-dev libsasl2-dev
 libsasl2-modules sasl2-bin check python3 python3-pytest openssl curl swaks
-mailutils clang libclang-rt-dev"
+mailutils clang libclang-rt-dev fetchmail"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: not a Debian system; install by hand: a C11 compiler and make," \

@@ -2,7 +2,11 @@
  * smtp_body: the message content on the wire. The queue file holds it
  * with LF line ends; the server gets CR LF, a "." doubled at the start of
  * every line that has one (RFC 5321 4.5.2), a line end after a last line
- * that lacks one, and "." alone to end it. The file is read in chunks of
+ * that lacks one, and "." alone to end it. A bare CR (smtpd never queues
+ * one, but a local submission may carry it) goes out as a line end too,
+ * and a CR LF as one: the server sees no bare CR or LF at all, so one that
+ * takes either for a line end finds no end of data before ours (SMTP
+ * smuggling through this client). The file is read in chunks of
  * SMTP_BODY_CHUNK bytes, so a message of any size costs the same memory.
  * A read error on the queue file leaves the data unfinished: the session
  * is dropped without the final "." and the server discards the message.
@@ -19,22 +23,44 @@
 typedef struct smtp_body_state {
 	stream_t *st;
 	int at_line_start;
+	int cr_pending;		/* the last line end sent was a CR: an LF next is part of it */
 } smtp_body_state_t;
+
+/* The length of the run of bytes that are neither CR nor LF. */
+static size_t smtp_body_span(const char *data, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && data[n] != '\r' && data[n] != '\n')
+		n++;
+	return n;
+}
 
 /* One chunk of content, converted. */
 static void smtp_body_chunk(smtp_body_state_t *b, const char *data, size_t len)
 {
 	while (len > 0) {
-		const char *nl = memchr(data, '\n', len);
-		size_t run = nl ? (size_t)(nl - data) : len;
+		size_t run;
 
-		if (b->at_line_start && data[0] == '.')
+		if (b->cr_pending && data[0] == '\n') {
+			b->cr_pending = 0;
+			data++;
+			len--;
+			continue;
+		}
+		b->cr_pending = 0;
+		run = smtp_body_span(data, len);
+		if (b->at_line_start && run > 0 && data[0] == '.')
 			(void)stream_write(b->st, ".", 1);
 		(void)stream_write(b->st, data, run);	/* errors are sticky: checked at the end */
-		b->at_line_start = nl != NULL;
-		if (nl)
+		if (run > 0)
+			b->at_line_start = 0;
+		if (run < len) {
 			(void)stream_write(b->st, "\r\n", 2);
-		run += nl != NULL;
+			b->at_line_start = 1;
+			b->cr_pending = data[run] == '\r';
+			run++;
+		}
 		data += run;
 		len -= run;
 	}

@@ -199,6 +199,10 @@ void smtpd_cmd_rcpt(smtpd_session_t *s, const char *arg);
 void smtpd_trans_reset(smtpd_session_t *s);
 void smtpd_reply_write_error(smtpd_session_t *s, int err);
 
+/* smtpd_space.c: room in the queue for a message of size bytes (0: not
+ * declared); 0, or -1 after a 452 4.3.1. */
+int smtpd_space_check(smtpd_session_t *s, unsigned long long size);
+
 /* smtpd_restrict.c: the restriction lists, parsed at start (before the
  * privilege drop: they open tables); 0 to go on, or 1 with the reply set. */
 void smtpd_restrict_init(void);

@@ -85,7 +85,7 @@ static int smtpd_mail_size(smtpd_session_t *s, const char *value)
 		smtpd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
 		return -1;
 	}
-	return 0;
+	return smtpd_space_check(s, size);
 }
 
 static int smtpd_mail_body(smtpd_session_t *s, const char *value)
@@ -267,7 +267,8 @@ void smtpd_cmd_mail(smtpd_session_t *s, const char *arg)
 	if (smtpd_params(s, rest, &params) == 0 && smtpd_mail_params(s, &params) == 0
 	    && smtpd_addr_charset(s, s->sender.data, "5.1.7 Bad sender address syntax") == 0) {
 		s->sender_qualified = smtpd_qualify(&s->sender);
-		if (smtpd_restrict_mail(s) != 0 || smtpd_mail_rewrite(s, &sender) < 0) {
+		if (smtpd_space_check(s, 0) < 0 || smtpd_restrict_mail(s) != 0
+		    || smtpd_mail_rewrite(s, &sender) < 0) {
 			/* replied */
 		} else if (smtpd_mail_open(s, sender.data) == 0) {
 			smtpd_reply(s, "250 2.1.0 Ok");

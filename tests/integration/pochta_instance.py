@@ -19,6 +19,7 @@ that sends bytes messages with CR LF line ends, as real clients do.
 
 import contextlib
 import os
+import pwd
 import random
 import re
 import shutil
@@ -362,6 +363,27 @@ def running_instance(params=None, mailboxes=("other",), start=True):
         inst.assert_no_sanitizer_report()
     finally:
         cleanup(inst)
+
+
+@contextlib.contextmanager
+def system_user(prefix):
+    """A real user made with useradd for the duration, its home in a fresh
+    directory; yields its pwd entry, then removes user and home. Needs root."""
+    parent = tempfile.mkdtemp(prefix="pochta-home-")
+    os.chmod(parent, 0o755)
+    name = "%s%d" % (prefix, os.getpid() % 100000)
+    home = os.path.join(parent, name)
+    created = False
+    try:
+        subprocess.run(["useradd", "-m", "-d", home, "-s", "/bin/sh", name], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        created = True
+        yield pwd.getpwnam(name)
+    finally:
+        if created:
+            subprocess.run(["userdel", "-r", name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def cleanup(inst):

@@ -21,15 +21,11 @@ fw.example is in mydestination.
 """
 
 import os
-import pwd
 import re
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 
-from pochta_instance import Smtp, running_instance, unique_token, wait_until
+from pochta_instance import Smtp, running_instance, system_user, unique_token, wait_until
 
 DOMAIN = "fw.example"
 SENDER = "alice@example.org"
@@ -41,21 +37,8 @@ WAIT = 15                      # seconds for a delivery to show
 def fw_user():
     if os.geteuid() != 0:
         pytest.skip("needs root: creates a system user")
-    parent = tempfile.mkdtemp(prefix="pochta-fwhome-")
-    os.chmod(parent, 0o755)
-    name = "pf%d" % (os.getpid() % 100000)
-    home = os.path.join(parent, name)
-    created = False
-    try:
-        subprocess.run(["useradd", "-m", "-d", home, "-s", "/bin/sh", name], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        created = True
-        yield pwd.getpwnam(name)
-    finally:
-        if created:
-            subprocess.run(["userdel", "-r", name], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-        shutil.rmtree(parent, ignore_errors=True)
+    with system_user("pf") as pw:
+        yield pw
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,12 @@ sleep past command_time_limit.
 """
 
 import os
-import pwd
 import re
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from pochta_instance import Smtp, running_instance, unique_token, wait_until
+from pochta_instance import Smtp, running_instance, system_user, unique_token, wait_until
 
 DOMAIN = "lt.example"
 SENDER = "alice@example.org"
@@ -74,31 +71,20 @@ def wait_status(inst, rcpt, status):
 
 
 @pytest.fixture(scope="module")
-def system_user():
+def local_user():
     if os.geteuid() != 0:
         pytest.skip("needs root: creates a system user")
-    parent = tempfile.mkdtemp(prefix="pochta-home-")
-    os.chmod(parent, 0o755)
-    name = "pt%d" % (os.getpid() % 100000)
-    home = os.path.join(parent, name)
-    subprocess.run(["useradd", "-m", "-d", home, "-s", "/bin/sh", name], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        pw = pwd.getpwnam(name)
-        script = os.path.join(parent, "deliver.sh")
+    with system_user("pt") as pw:
+        script = os.path.join(os.path.dirname(pw.pw_dir), "deliver.sh")
         with open(script, "w") as f:
             f.write(SCRIPT)
         os.chmod(script, 0o755)
         yield pw, script
-    finally:
-        subprocess.run(["userdel", "-r", name], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def cmd_instance(system_user):
-    _, script = system_user
+def cmd_instance(local_user):
+    _, script = local_user
     params = {"mydestination": "localhost.$mydomain, " + DOMAIN,
               "mailbox_command": script,
               "command_time_limit": "%ds" % TIME_LIMIT}
@@ -127,8 +113,8 @@ def delivered(pw, token):
     return None
 
 
-def test_mailbox_command_gets_message_and_environment(system_user, cmd_instance):
-    pw, _ = system_user
+def test_mailbox_command_gets_message_and_environment(local_user, cmd_instance):
+    pw, _ = local_user
     rcpt = "%s@%s" % (pw.pw_name, DOMAIN)
     token = unique_token("cmd")
     set_mode(pw, "ok")
@@ -153,8 +139,8 @@ def test_mailbox_command_gets_message_and_environment(system_user, cmd_instance)
     assert wait_status(cmd_instance, rcpt, "sent")
 
 
-def test_exit_tempfail_defers(system_user, cmd_instance):
-    pw, _ = system_user
+def test_exit_tempfail_defers(local_user, cmd_instance):
+    pw, _ = local_user
     rcpt = "%s@%s" % (pw.pw_name, DOMAIN)
     set_mode(pw, "75")
     send(cmd_instance, rcpt, make_message(unique_token("t75")))
@@ -162,8 +148,8 @@ def test_exit_tempfail_defers(system_user, cmd_instance):
     assert "dsn=4.3.0" in line and "temporary failure" in line and "mode 75" in line
 
 
-def test_exit_nouser_bounces(system_user, cmd_instance):
-    pw, _ = system_user
+def test_exit_nouser_bounces(local_user, cmd_instance):
+    pw, _ = local_user
     rcpt = "%s@%s" % (pw.pw_name, DOMAIN)
     set_mode(pw, "67")
     send(cmd_instance, rcpt, make_message(unique_token("t67")))
@@ -171,8 +157,8 @@ def test_exit_nouser_bounces(system_user, cmd_instance):
     assert "dsn=5.1.1" in line and "user unknown" in line
 
 
-def test_time_limit_kills_command(system_user, cmd_instance):
-    pw, _ = system_user
+def test_time_limit_kills_command(local_user, cmd_instance):
+    pw, _ = local_user
     rcpt = "%s@%s" % (pw.pw_name, DOMAIN)
     set_mode(pw, "sleep")
     send(cmd_instance, rcpt, make_message(unique_token("slow")))

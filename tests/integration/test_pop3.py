@@ -22,8 +22,8 @@ import time
 
 import pytest
 
-from pochta_instance import (Smtp, proc_status_field, running_instance, unique_token,
-                             wait_until)
+from pochta_instance import (Smtp, proc_ppid, proc_status_field, running_instance,
+                             unique_token, wait_until)
 
 DEMO = "demo@localhost"
 FAILURE_DELAY = 1               # pop3d_auth_failure_delay, seconds
@@ -198,7 +198,10 @@ def test_second_session_finds_the_mailbox_in_use(inst):
     q.user(DEMO)
     with pytest.raises(poplib.error_proto, match=r"\[IN-USE\]"):
         q.pass_(demo_password(inst))
-    q.quit()
+    # RFC 1939 lets the server close after a maildrop it cannot lock
+    assert q.sock.recv(1) == b""
+    q.close()
+    assert p.stat()[0] >= 0     # the first session is untouched
     p.quit()
 
 
@@ -228,21 +231,46 @@ def test_auth_plain_logs_in(inst):
     p.quit()
 
 
-def session_uids(inst):
-    """Real, effective, saved uids of the pop3d processes now serving."""
-    return [proc_status_field(pid, "Uid")[:3] for pid in inst.pids("pop3d")]
+def pop3d_tree(inst):
+    """{pid: (parent pid, [real, effective, saved, filesystem uid])} of pop3d."""
+    tree = {pid: (proc_ppid(pid), proc_status_field(pid, "Uid")) for pid in inst.pids("pop3d")}
+    return {pid: entry for pid, entry in tree.items() if None not in entry}   # still alive
+
+
+def children_uids(inst):
+    """The uids of the pop3d processes forked by a pop3d process, by pid."""
+    tree = pop3d_tree(inst)
+    return {pid: uids for pid, (ppid, uids) in tree.items() if ppid in tree}
+
+
+def wait_for_children(inst, want, what):
+    """Wait until the forked processes' uid lists are exactly want (sorted)."""
+    wait_until(lambda: sorted(children_uids(inst).values()) == sorted(want), TIMEOUT,
+               "%s: %s, now %s" % (what, want, children_uids(inst)))
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="privileges switch only in a root instance")
-def test_commands_run_as_mail_owner_and_mail_as_its_owner(inst):
+@pytest.mark.parametrize("secure", [False, True])
+def test_login_runs_as_mail_owner_and_the_session_as_the_mailbox_owner(inst, secure):
     owner = str(pwd.getpwnam(inst.main_cf_value("mail_owner")).pw_uid)
     vmail = inst.main_cf_value("virtual_uid_maps").split(":")[1]
-    p = poplib.POP3("127.0.0.1", pop3_port(inst), timeout=TIMEOUT)
+    if secure:
+        p = poplib.POP3_SSL("localhost", inst.offset + 995, timeout=TIMEOUT,
+                            context=tls_context(inst))
+    else:
+        p = poplib.POP3("127.0.0.1", pop3_port(inst), timeout=TIMEOUT)
     p.user(DEMO)
-    assert any(uids[1] == owner for uids in session_uids(inst))
+    # before the login, the one process that reads the client is mail_owner's, all four ids
+    wait_for_children(inst, [[owner] * 4], "the login process")
     p.pass_(demo_password(inst))
-    assert [vmail] * 3 in session_uids(inst)
+    # after it, the session is the mailbox owner's; on TLS the login process relays for it
+    wait_for_children(inst, [[owner] * 4, [vmail] * 4] if secure else [[vmail] * 4],
+                      "the session processes")
+    assert p.stat()[0] >= 0
     p.quit()
+    wait_for_children(inst, [], "the end of the session")
+    # only the process master started keeps root, and it never read the client
+    assert all(uids == ["0"] * 4 for uids in (u for _, u in pop3d_tree(inst).values()))
 
 
 def test_login_and_logout_are_logged(inst):
@@ -355,3 +383,36 @@ def test_idle_client_is_disconnected(strict):
     wait_until(lambda: "Disconnected for inactivity: rip=127.0.0.1" in strict.log_text(),
                LOG_TIMEOUT, "the inactivity line")
     sock.close()
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_commands_pipelined_behind_the_login_are_answered(inst, secure):
+    """What the client sent ahead of PASS's reply reaches the session process."""
+    deliver(inst, b"pipelined\n" * 2000)
+    sock = socket.create_connection(("127.0.0.1", inst.offset + (995 if secure else 110)),
+                                    timeout=TIMEOUT)
+    if secure:
+        sock = tls_context(inst).wrap_socket(sock, server_hostname="localhost")
+    f = sock.makefile("rb")
+    assert f.readline().startswith(b"+OK")
+    sock.sendall(b"USER %s\r\nPASS %s\r\nSTAT\r\nLIST\r\nRETR 1\r\nQUIT\r\n"
+                 % (DEMO.encode(), demo_password(inst).encode()))
+    assert f.readline().startswith(b"+OK")              # USER
+    assert f.readline().startswith(b"+OK Logged in")    # PASS
+    count = int(f.readline().split()[1])                # STAT
+    assert count >= 1
+    assert f.readline().startswith(b"+OK")              # LIST
+    listing = [f.readline() for _ in range(count + 1)]
+    assert listing[-1] == b".\r\n"
+    assert f.readline().startswith(b"+OK")              # RETR 1
+    body = b""
+    while not body.endswith(b"\r\n.\r\n"):
+        line = f.readline()
+        assert line, "connection closed inside RETR"
+        body += line
+    assert f.readline().startswith(b"+OK")              # QUIT
+    assert f.readline() == b""
+    sock.close()
+    lines = body[:-len(b".\r\n")].split(b"\r\n")
+    unstuffed = b"\r\n".join(line[1:] if line.startswith(b".") else line for line in lines)
+    assert len(unstuffed) == int(listing[0].split()[1])  # what LIST said message 1 is

@@ -246,6 +246,25 @@ START_TEST(test_path_too_long)
 }
 END_TEST
 
+START_TEST(test_below_base_takes_maildir_paths_inside_the_base)
+{
+	ck_assert_str_eq(maildir_below_base("example.org/joe/"), "example.org/joe/");
+	ck_assert_str_eq(maildir_below_base("//example.org/joe/"), "example.org/joe/");
+	ck_assert_str_eq(maildir_below_base("a/..b/c../"), "a/..b/c../");
+}
+END_TEST
+
+START_TEST(test_below_base_refuses_files_and_climbing)
+{
+	ck_assert_ptr_null(maildir_below_base(""));
+	ck_assert_ptr_null(maildir_below_base("/"));
+	ck_assert_ptr_null(maildir_below_base("example.org/joe"));
+	ck_assert_ptr_null(maildir_below_base("../x/"));
+	ck_assert_ptr_null(maildir_below_base("example.org/../../x/"));
+	ck_assert_ptr_null(maildir_below_base("a/b/../"));
+}
+END_TEST
+
 Suite *suite_maildir(void)
 {
 	Suite *s = suite_create("maildir");
@@ -259,6 +278,8 @@ Suite *suite_maildir(void)
 	tcase_add_test(tc, test_unique_escapes_host);
 	tcase_add_test(tc, test_bad_dirfd_fails);
 	tcase_add_test(tc, test_file_in_place_of_new_leaves_nothing);
+	tcase_add_test(tc, test_below_base_takes_maildir_paths_inside_the_base);
+	tcase_add_test(tc, test_below_base_refuses_files_and_climbing);
 	tcase_add_test(tc, test_short_source_leaves_nothing);
 	tcase_add_test(tc, test_path_too_long);
 	suite_add_tcase(s, tc);

@@ -154,6 +154,16 @@ FUZZ_LIB_A    = $(FUZZ_BUILD)/libpochta.a
 FUZZ_HARNESS  = $(FUZZ_BUILD)/obj/tests/fuzz/harness.o
 # main.cf's fatal errors ($name loops) return to its harness (see there).
 FUZZ_LDFLAGS_conf_main = -Wl,--wrap=log_fatal
+# pop3d's harnesses link every pop3d file but pop3d.c (its main() is in
+# the way; tests/fuzz/harness_pop3d.c stands in for the rest of it); the
+# command loop's harness logs in against a fake libsasl2 (see there).
+FUZZ_POP3D_OBJ = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out pop3d/pop3d.c,$(wildcard pop3d/*.c)) \
+		tests/fuzz/harness_pop3d.c)
+$(FUZZ_BUILD)/bin/fuzz_pop3_cmd $(FUZZ_BUILD)/bin/fuzz_pop3_handoff: $(FUZZ_POP3D_OBJ)
+$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_pop3_%.o $(FUZZ_BUILD)/obj/tests/fuzz/harness_pop3d.o: FUZZ_CFLAGS += -Ipop3d
+FUZZ_LDFLAGS_pop3_cmd = -Wl,--wrap=sasl_server_open,--wrap=sasl_server_close \
+		-Wl,--wrap=sasl_server_mechs,--wrap=sasl_server_begin,--wrap=sasl_server_next \
+		-Wl,--wrap=sasl_server_checkpass,--wrap=sasl_server_username
 
 fuzz-clang:
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "fuzz: $(FUZZ_CC) not found;" \
@@ -166,9 +176,11 @@ $(FUZZ_BUILD)/obj/%.o: %.c | fuzz-clang
 $(FUZZ_LIB_A): $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 	rm -f $@ && ar rcs $@ $^
 
+# Objects first, the archive after them: a harness's extra objects come
+# last in $^ but need the library too.
 $(FUZZ_BUILD)/bin/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_HARNESS) $(FUZZ_LIB_A)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$*) -o $@ $^ $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$*) -o $@ $(filter %.o,$^) $(FUZZ_LIB_A) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 # Keep the harness objects make would otherwise delete as intermediate.

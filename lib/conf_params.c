@@ -41,6 +41,10 @@ const conf_param_t conf_params[] = {
 	/* smtpd */
 	{ "smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", 0, 0, 0 },
 	{ "smtpd_timeout", CONF_TIME, "300s", 1, NOLIMIT, 's' },
+	/* smtpd_timeout per whole request rather than per read or write;
+	 * Postfix's default: on only under stress */
+	{ "smtpd_per_request_deadline", CONF_BOOL, "${stress?yes}${stress:no}", 0, 0, 0 },
+	{ "smtpd_min_data_rate", CONF_INT, "500", 1, INT_MAX, 0 },
 	{ "smtpd_recipient_limit", CONF_INT, "1000", 1, NOLIMIT, 0 },
 	{ "smtpd_hard_error_limit", CONF_INT, "20", 1, NOLIMIT, 0 },
 	{ "smtpd_soft_error_limit", CONF_INT, "10", 1, NOLIMIT, 0 },

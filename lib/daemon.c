@@ -179,6 +179,15 @@ void daemon_init(int argc, char **argv, const char *name, const daemon_hooks_t *
 	daemon_report(1);
 }
 
+void daemon_child_detach(void)
+{
+	close(DAEMON_LISTEN_FD);
+	close(DAEMON_STATUS_FD);
+	close(daemon_wake_pipe[0]);
+	close(daemon_wake_pipe[1]);
+	daemon_wake_pipe[0] = daemon_wake_pipe[1] = -1;
+}
+
 const char *daemon_service(void)
 {
 	return daemon_service_name;

@@ -57,6 +57,10 @@ void daemon_report(int avail);			/* write a status message */
  * kernel forgets this whenever the process changes its credentials, so a
  * daemon that switches uid calls it again afterwards. */
 void daemon_watch_master(void);
+/* In a process a daemon forked to serve one client: close what ties the
+ * daemon to master (listening socket, status pipe), which that process
+ * must neither accept on nor report through. */
+void daemon_child_detach(void);
 int daemon_reload_requested(void);		/* SIGHUP seen */
 /* 1 when a lookup table this process opened was rebuilt since (logged as
  * "table NAME has changed -- restarting"): the caller exits with status 0

@@ -11,6 +11,10 @@
  *
  * Before reading from the descriptor with nothing buffered, the stream
  * flushes its pending output: a peer cannot answer what it has not seen.
+ *
+ * In per-request deadline mode the request has a budget of waiting time:
+ * each transfer may wait only what is left of it, and is charged the time
+ * it took; a read under a minimum data rate earns time back.
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,6 +34,9 @@
 struct stream {
 	int fd;
 	int timeout;		/* seconds; 0 waits forever */
+	int per_request;	/* the timeout bounds a request, not a call */
+	long long budget_ms;	/* per_request: waiting time left to the request */
+	int min_rate;		/* per_request: bytes/s that earn a second; 0: none */
 	int error;		/* sticky enum stream_status, or 0 */
 	int plain_io;		/* the default hooks are in place */
 	int maybe_socket;	/* until send(2) says ENOTSOCK */
@@ -100,6 +107,23 @@ int stream_fd(const stream_t *st)
 void stream_set_timeout(stream_t *st, int seconds)
 {
 	st->timeout = seconds > 0 ? seconds : 0;
+	stream_start_request(st);
+}
+
+void stream_set_deadline(stream_t *st, int on)
+{
+	st->per_request = on;
+	stream_start_request(st);
+}
+
+void stream_start_request(stream_t *st)
+{
+	st->budget_ms = (long long)st->timeout * STREAM_MS_PER_SEC;
+}
+
+void stream_set_min_rate(stream_t *st, int bytes_per_second)
+{
+	st->min_rate = bytes_per_second > 0 ? bytes_per_second : 0;
 }
 
 /* NULL hooks put the plain descriptor transport back. */
@@ -153,10 +177,34 @@ static int stream_wait(stream_t *st, int events, long long deadline_ms)
 	}
 }
 
-/* One transfer in direction (POLLIN or POLLOUT): bytes moved (0 = EOF) or a status. */
-static ssize_t stream_transfer(stream_t *st, int direction, void *buf, size_t len)
+/* When a transfer starting at now_ms must be done by (-1: no limit). */
+static long long stream_deadline_ms(const stream_t *st, long long now_ms)
 {
-	long long deadline_ms = st->timeout ? stream_now_ms() + (long long)st->timeout * STREAM_MS_PER_SEC : -1;
+	if (st->timeout == 0)
+		return -1;
+	if (st->per_request)
+		return now_ms + st->budget_ms;
+	return now_ms + (long long)st->timeout * STREAM_MS_PER_SEC;
+}
+
+/* Per request: charge a transfer's time to the request, credit what it read. */
+static void stream_account(stream_t *st, long long started_ms, ssize_t bytes_read)
+{
+	long long full_ms = (long long)st->timeout * STREAM_MS_PER_SEC;
+
+	if (!st->per_request)
+		return;
+	st->budget_ms -= stream_now_ms() - started_ms;
+	if (bytes_read > 0 && st->min_rate > 0)
+		st->budget_ms += (long long)bytes_read * STREAM_MS_PER_SEC / st->min_rate;
+	if (st->budget_ms > full_ms)
+		st->budget_ms = full_ms;
+}
+
+/* One transfer in direction (POLLIN or POLLOUT) until deadline_ms. */
+static ssize_t stream_transfer_until(stream_t *st, int direction, void *buf, size_t len,
+				     long long deadline_ms)
+{
 	/* A read polls first (the next request is rarely there yet); a send
 	 * on a socket cannot block, so it goes first and polls on EAGAIN. */
 	int must_wait = st->plain_io && st->timeout > 0
@@ -184,6 +232,21 @@ static ssize_t stream_transfer(stream_t *st, int direction, void *buf, size_t le
 		else if (errno != EINTR)
 			return stream_fail(st, STREAM_ERROR, errno);
 	}
+}
+
+/* One transfer in direction (POLLIN or POLLOUT): bytes moved (0 = EOF) or
+ * a status. A request whose time is used up transfers nothing more, even
+ * from a transport that never has to wait. */
+static ssize_t stream_transfer(stream_t *st, int direction, void *buf, size_t len)
+{
+	long long started_ms = stream_now_ms();
+	ssize_t n;
+
+	if (st->per_request && st->timeout > 0 && st->budget_ms <= 0)
+		return stream_fail(st, STREAM_TIMEOUT, ETIMEDOUT);
+	n = stream_transfer_until(st, direction, buf, len, stream_deadline_ms(st, started_ms));
+	stream_account(st, started_ms, direction == POLLIN ? n : 0);
+	return n;
 }
 
 /* Write out the whole output buffer. */

@@ -8,6 +8,14 @@
  * slid under an open stream after STARTTLS.
  * Reading with nothing buffered first flushes pending output, so a
  * request/reply exchange cannot deadlock on an unflushed request.
+ *
+ * Per-request deadline (stream_set_deadline, off by default): the timeout
+ * then bounds the time all reads and writes of one request spend waiting
+ * together, from stream_start_request to the next call of it, so a peer
+ * trickling one byte at a time cannot hold the stream. While a minimum
+ * data rate is set (stream_set_min_rate, for message content), each read
+ * of N bytes gives the request N/rate seconds more, never more than the
+ * timeout in all. Bytes already buffered are taken without any wait.
  */
 #ifndef POCHTA_STREAM_H
 #define POCHTA_STREAM_H
@@ -42,6 +50,9 @@ stream_t *stream_open(int fd);			/* takes ownership of fd */
 void stream_close(stream_t *st);		/* flushes nothing; closes fd */
 int stream_fd(const stream_t *st);
 void stream_set_timeout(stream_t *st, int seconds);	/* 0: wait forever */
+void stream_set_deadline(stream_t *st, int on);	/* per request, not per call */
+void stream_start_request(stream_t *st);	/* the whole timeout again */
+void stream_set_min_rate(stream_t *st, int bytes_per_second);	/* 0: none */
 void stream_set_io(stream_t *st, stream_read_fn rd, stream_write_fn wr, void *ctx);
 int stream_error(const stream_t *st);		/* 0 or the sticky enum stream_status */
 

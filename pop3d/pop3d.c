@@ -16,7 +16,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -50,35 +49,6 @@ static void pop3d_post_drop(void)
 	pop3d_anvil_init();
 	pop3d_tls_setup();
 	pop3d_auth_setup();
-}
-
-static void pop3d_vreply(pop3d_session_t *s, const char *status, const char *fmt, va_list ap)
-{
-	str_t line = STR_INIT;
-
-	str_append_cstr(&line, status);
-	str_vprintf(&line, fmt, ap);
-	str_append_cstr(&line, "\r\n");
-	stream_write(s->client, line.data, line.len);
-	str_free(&line);
-}
-
-void pop3d_ok(pop3d_session_t *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	pop3d_vreply(s, "+OK ", fmt, ap);
-	va_end(ap);
-}
-
-void pop3d_err(pop3d_session_t *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	pop3d_vreply(s, "-ERR ", fmt, ap);
-	va_end(ap);
 }
 
 static void pop3d_peer(stream_t *client, char rip[POP3D_ADDR_MAX])

@@ -70,7 +70,7 @@ typedef struct pop3d_session {
 	pop3d_stats_t stats;
 } pop3d_session_t;
 
-/* Replies: "+OK text" / "-ERR text", CR LF added. */
+/* pop3d_reply.c: "+OK text" / "-ERR text", CR LF added. */
 void pop3d_ok(pop3d_session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pop3d_err(pop3d_session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -153,7 +153,11 @@ void pop3d_cmd_pass(pop3d_session_t *s, const char *arg)
  * the line was too long (replied). */
 static int pop3d_auth_response(pop3d_session_t *s, str_t *resp)
 {
-	int status = stream_getline(s->client, resp, POP3D_AUTH_RESPONSE_MAX);
+	int status;
+
+	stream_set_deadline(s->client, 1);	/* the whole line within pop3d_timeout */
+	status = stream_getline(s->client, resp, POP3D_AUTH_RESPONSE_MAX);
+	stream_set_deadline(s->client, 0);
 
 	if (status == STREAM_TOOLONG) {
 		pop3d_err(s, "Authentication line too long");

@@ -117,18 +117,23 @@ void pop3d_cmd_run(pop3d_session_t *s, const char *line, size_t len)
 }
 
 /* Read one command line into line without its line end: STREAM_OK, or
- * STREAM_TOOLONG after skipping the rest of an overlong line. */
+ * STREAM_TOOLONG after skipping the rest of an overlong line. The whole
+ * line must come within pop3d_timeout (a client trickling bytes is cut
+ * off); replies, RETR's above all, keep the limit per write. */
 static int pop3d_cmd_read(pop3d_session_t *s, str_t *line)
 {
 	str_t rest = STR_INIT;
-	int status = stream_getline(s->client, line, POP3D_LINE_MAX);
+	int status;
 
+	stream_set_deadline(s->client, 1);
+	status = stream_getline(s->client, line, POP3D_LINE_MAX);
 	if (status == STREAM_TOOLONG) {
 		while ((status = stream_getline(s->client, &rest, POP3D_LINE_MAX)) == STREAM_TOOLONG)
 			;
 		if (status == STREAM_OK)
 			status = STREAM_TOOLONG;
 	}
+	stream_set_deadline(s->client, 0);
 	if (status == STREAM_OK && (line->len == 0 || line->data[line->len - 1] != '\n'))
 		status = STREAM_EOF;	/* the client closed in the middle of a line */
 	while (status == STREAM_OK && line->len > 0

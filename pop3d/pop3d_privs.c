@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "dict.h"
 #include "log.h"
 #include "pop3d.h"
@@ -53,6 +54,7 @@ void pop3d_privs_init(void)
 
 void pop3d_privs_child(void)
 {
+	daemon_child_detach();
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
 		log_fatal("prctl PR_SET_PDEATHSIG: %m");
 	if (getppid() != pop3d_privs_parent)

@@ -57,9 +57,11 @@ static void smtpd_post_drop(void)
 
 int smtpd_read_line(smtpd_session_t *s, str_t *line, size_t limit, int *too_long)
 {
-	int status = stream_getline(s->client, line, limit);
 	str_t rest = STR_INIT;
+	int status;
 
+	stream_start_request(s->client);
+	status = stream_getline(s->client, line, limit);
 	*too_long = status == STREAM_TOOLONG;
 	if (status == STREAM_TOOLONG) {
 		while ((status = stream_getline(s->client, &rest, limit)) == STREAM_TOOLONG)
@@ -71,6 +73,13 @@ int smtpd_read_line(smtpd_session_t *s, str_t *line, size_t limit, int *too_long
 	}
 	str_free(&rest);
 	return status;
+}
+
+/* smtpd_timeout, per read or write or per request (smtpd_per_request_deadline). */
+static void smtpd_set_timeout(stream_t *client)
+{
+	stream_set_timeout(client, (int)smtpd_conf.timeout);
+	stream_set_deadline(client, smtpd_conf.per_request_deadline);
 }
 
 /* Read one command line; skip the rest of one longer than the limit. */
@@ -114,7 +123,7 @@ static void smtpd_serve(stream_t *client)
 	smtpd_session_init(&s, client);
 	s.connect_time = smtpd_pregreet_now();
 	smtpd_peer_lookup(stream_fd(client), &s.peer, 1);
-	stream_set_timeout(client, (int)smtpd_conf.timeout);
+	smtpd_set_timeout(client);
 	log_info("connect from %s", s.peer.namaddr);
 	if (smtpd_conf.tls_wrappermode && smtpd_tls_handshake(&s) < 0)
 		s.done = 1;
@@ -148,7 +157,7 @@ static void smtpd_serve_busy(stream_t *client)
 
 	smtpd_session_init(&s, client);
 	smtpd_peer_lookup(stream_fd(client), &s.peer, 0);
-	stream_set_timeout(client, (int)smtpd_conf.timeout);
+	smtpd_set_timeout(client);
 	log_info("connect from %s", s.peer.namaddr);
 	smtpd_log_action(&s, "reject", "CONNECT", SMTPD_BUSY_REPLY, NULL, NULL);
 	if (!smtpd_conf.tls_wrappermode)

@@ -44,6 +44,8 @@ typedef struct smtpd_conf {
 	const char *myorigin;
 	const char *mail_name;
 	long timeout;
+	int per_request_deadline;	/* smtpd_per_request_deadline: timeout per request */
+	int min_data_rate;		/* smtpd_min_data_rate: bytes/s that earn DATA a second */
 	long recipient_limit;
 	long hard_error_limit;
 	long soft_error_limit;

@@ -127,6 +127,9 @@ static int smtpd_bdat_read(smtpd_session_t *s, long long size, smtpd_msg_t *msg,
 	str_t in = STR_INIT;
 	int status = STREAM_OK;
 
+	/* the content is one request, earning time at smtpd_min_data_rate */
+	stream_start_request(s->client);
+	stream_set_min_rate(s->client, smtpd_conf.min_data_rate);
 	while (size > 0 && status == STREAM_OK) {
 		size_t want = size < SMTPD_BDAT_PIECE_MAX ? (size_t)size : SMTPD_BDAT_PIECE_MAX;
 
@@ -140,6 +143,7 @@ static int smtpd_bdat_read(smtpd_session_t *s, long long size, smtpd_msg_t *msg,
 		if (msg->out.len >= SMTPD_MSG_BATCH)
 			smtpd_msg_store(s, msg);
 	}
+	stream_set_min_rate(s->client, 0);
 	str_free(&in);
 	return status;
 }

@@ -45,6 +45,8 @@ void smtpd_conf_load(void)
 	smtpd_conf.myorigin = conf_str("myorigin");
 	smtpd_conf.mail_name = conf_str("mail_name");
 	smtpd_conf.timeout = conf_time("smtpd_timeout");
+	smtpd_conf.per_request_deadline = conf_bool("smtpd_per_request_deadline");
+	smtpd_conf.min_data_rate = (int)conf_int("smtpd_min_data_rate");
 	smtpd_conf.recipient_limit = conf_int("smtpd_recipient_limit");
 	smtpd_conf.hard_error_limit = conf_int("smtpd_hard_error_limit");
 	smtpd_conf.soft_error_limit = conf_int("smtpd_soft_error_limit");

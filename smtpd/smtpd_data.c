@@ -19,10 +19,14 @@ static int smtpd_data_read(smtpd_session_t *s, smtp_data_t *sd, smtpd_msg_t *msg
 {
 	str_t in = STR_INIT;
 
+	/* the content is one request, earning time at smtpd_min_data_rate */
+	stream_start_request(s->client);
+	stream_set_min_rate(s->client, smtpd_conf.min_data_rate);
 	while (!sd->done) {
 		int status = stream_getline(s->client, &in, SMTPD_DATA_PIECE_MAX);
 
 		if (status != STREAM_OK && status != STREAM_TOOLONG) {
+			stream_set_min_rate(s->client, 0);
 			str_free(&in);
 			return status;
 		}
@@ -32,6 +36,7 @@ static int smtpd_data_read(smtpd_session_t *s, smtp_data_t *sd, smtpd_msg_t *msg
 		if (msg->out.len >= SMTPD_MSG_BATCH)
 			smtpd_msg_store(s, msg);
 	}
+	stream_set_min_rate(s->client, 0);
 	smtpd_msg_store(s, msg);
 	str_free(&in);
 	return STREAM_OK;

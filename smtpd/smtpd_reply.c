@@ -15,8 +15,10 @@
 
 #define SMTPD_REPLY_MAX 4096		/* one reply, all its lines */
 
+/* Sending the replies waiting is one request (smtpd_per_request_deadline). */
 void smtpd_reply_flush(smtpd_session_t *s)
 {
+	stream_start_request(s->client);
 	stream_flush(s->client);
 }
 

@@ -14,10 +14,17 @@ With small smtpd_timeout / pop3d_timeout values:
     limit answers 421 4.7.0;
   - an endless DATA and an endless command line keep smtpd's VmRSS under
     an explicit bound, and an endless POP3 line keeps pop3d's under it too;
-  - an idle POP3 client is dropped after pop3d_timeout.
+  - an idle POP3 client is dropped after pop3d_timeout;
+  - with smtpd_per_request_deadline = yes, smtpd_timeout bounds a whole
+    command line or DATA, so a client that trickles a byte at a time
+    (steadily, each byte within the timeout) gets 421 4.4.2 once the
+    request takes longer; commands that arrive whole in time and DATA at
+    well above smtpd_min_data_rate are served, however long it all takes;
+  - a POP3 command line must arrive whole within pop3d_timeout.
 """
 
 import os
+import select
 import socket
 import time
 
@@ -31,6 +38,11 @@ STREAM_BYTES = 64 * 1024 * 1024  # bytes an endless client sends
 STREAM_PIECE = 64 * 1024
 RSS_GROWTH_MAX_KB = 32 * 1024   # VmRSS an endless client may add to a process
 TIMED = {"smtpd_timeout": "%ds" % TIMEOUT, "pop3d_timeout": "%ds" % TIMEOUT}
+DEADLINE = {"smtpd_per_request_deadline": "yes"}
+STEADY_DELAY = 0.2              # seconds between two bytes of a command that arrives in time
+FAST_PIECE = b"x" * 78 + b"\r\n"   # DATA lines: 25 of them a second is 2000 bytes/s
+FAST_PIECES_PER_SECOND = 25
+FAST_SECONDS = TIMEOUT + 2      # DATA lasting longer than smtpd_timeout in all
 
 
 def timed_instance(**extra):
@@ -236,4 +248,82 @@ def test_endless_pop3_line_keeps_pop3d_memory_bounded():
         worst = stream_and_measure(inst, "pop3d", sock, token.encode() * (STREAM_PIECE // len(token)))
         sock.close()
         assert worst < RSS_GROWTH_MAX_KB, "pop3d grew by %d kB on one line" % worst
+        pop3_connect(inst).close()
+
+
+def trickle(sock, data, delay):
+    """Send data a byte at a time, delay seconds apart, until done or until
+    the server speaks (or closes): how many bytes were sent."""
+    for sent, byte in enumerate(data):
+        readable, _, _ = select.select([sock], [], [], delay)
+        if readable:
+            return sent
+        sock.sendall(bytes([byte]))
+    return len(data)
+
+
+def test_per_request_deadline_cuts_off_a_trickled_command():
+    trickled = b"EHLO slow.example\r\n"   # TRICKLE_DELAY apart: far longer than TIMEOUT
+    with timed_instance(**DEADLINE) as inst:
+        with RawSmtp(inst.smtp_port) as c:
+            start = time.monotonic()
+            sent = trickle(c.sock, trickled, TRICKLE_DELAY)
+            rest = read_until_closed(c.sock, TIMEOUT + SLACK)
+            elapsed = time.monotonic() - start
+        assert sent < len(trickled), "the whole command went through"
+        assert rest.startswith(b"421 4.4.2 ") and b"Error: timeout exceeded" in rest, rest
+        assert TIMEOUT - 0.5 <= elapsed < len(trickled) * TRICKLE_DELAY, elapsed
+        wait_log(inst, "timeout after CONNECT from")
+        assert served(inst)
+
+
+def test_per_request_deadline_serves_steady_commands_and_fast_data():
+    token = unique_token("steady")
+    with timed_instance(**DEADLINE) as inst:
+        with RawSmtp(inst.smtp_port) as c:
+            c.ehlo()
+            for _ in range(2):  # longer in all than TIMEOUT, each in time
+                assert trickle(c.sock, b"NOOP\r\n", STEADY_DELAY) == 6
+                assert c.reply().code == 250
+            assert c.cmd("MAIL FROM:<steady@example.org>").code == 250
+            assert c.cmd("RCPT TO:<demo@localhost>").code == 250
+            assert c.cmd("DATA").code == 354
+            start = time.monotonic()
+            c.send("Subject: %s\r\n\r\n" % token)
+            for _ in range(FAST_SECONDS):
+                c.send(FAST_PIECE * FAST_PIECES_PER_SECOND)
+                time.sleep(1)   # the client's pace: 2000 bytes a second
+            r = c.cmd(".")
+            assert time.monotonic() - start > TIMEOUT
+        assert r.code == 250, r
+        inst.wait_for_token(token)
+
+
+def test_per_request_deadline_cuts_off_data_below_min_data_rate():
+    with timed_instance(**DEADLINE) as inst:
+        with RawSmtp(inst.smtp_port) as c:
+            c.start_data("slow@example.org")
+            sent = trickle(c.sock, b"Subject: slow\r\n\r\nbody\r\n.\r\n", TRICKLE_DELAY)
+            rest = read_until_closed(c.sock, TIMEOUT + SLACK)
+        assert sent < 10, sent
+        assert rest.startswith(b"421 4.4.2 ") and b"Error: timeout exceeded" in rest, rest
+        wait_log(inst, "timeout after DATA (")
+        assert served(inst)
+
+
+def test_pop3_command_must_arrive_whole_within_pop3d_timeout():
+    with timed_instance() as inst:
+        sock = pop3_connect(inst)
+        assert trickle(sock, b"CAPA\r\n", STEADY_DELAY) == 6
+        assert sock.recv(4096).startswith(b"+OK"), "CAPA trickled in time was not answered"
+        sock.close()
+        sock = pop3_connect(inst)
+        start = time.monotonic()
+        trickled = b"USER demo@localhost\r\n"   # TRICKLE_DELAY apart: far longer than TIMEOUT
+        sent = trickle(sock, trickled, TRICKLE_DELAY)
+        rest = read_until_closed(sock, TIMEOUT + SLACK)
+        elapsed = time.monotonic() - start
+        sock.close()
+        assert sent < len(trickled) and b"+OK" not in rest, rest
+        assert TIMEOUT - 0.5 <= elapsed < len(trickled) * TRICKLE_DELAY, elapsed
         pop3_connect(inst).close()

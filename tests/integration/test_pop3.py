@@ -29,6 +29,7 @@ DEMO = "demo@localhost"
 FAILURE_DELAY = 1               # pop3d_auth_failure_delay, seconds
 LOG_TIMEOUT = 15                # seconds for a log line to appear
 TIMEOUT = 15                    # seconds for one POP3 reply
+CONNECTION_LIMIT = 2            # pop3d_client_connection_count_limit of the strict instance
 
 
 @pytest.fixture(scope="module")
@@ -356,7 +357,8 @@ IDLE_TIMEOUT = 1                # pop3d_timeout of the strict instance, seconds
 
 @pytest.fixture(scope="module")
 def strict():
-    params = {"pop3d_disable_plaintext_auth": "yes", "pop3d_timeout": "%ds" % IDLE_TIMEOUT}
+    params = {"pop3d_disable_plaintext_auth": "yes", "pop3d_timeout": "%ds" % IDLE_TIMEOUT,
+              "pop3d_client_connection_count_limit": str(CONNECTION_LIMIT)}
     with running_instance(params=params) as instance:
         yield instance
 
@@ -416,3 +418,53 @@ def test_commands_pipelined_behind_the_login_are_answered(inst, secure):
     lines = body[:-len(b".\r\n")].split(b"\r\n")
     unstuffed = b"\r\n".join(line[1:] if line.startswith(b".") else line for line in lines)
     assert len(unstuffed) == int(listing[0].split()[1])  # what LIST said message 1 is
+
+
+def test_auth_alone_lists_the_mechanisms(inst):
+    sock, f = raw_session(inst)
+    sock.sendall(b"AUTH\r\n")
+    assert f.readline().startswith(b"+OK")
+    mechs = []
+    for line in iter(f.readline, b".\r\n"):
+        assert line, "connection closed inside the list"
+        mechs.append(line.strip())
+    assert b"PLAIN" in mechs
+    sock.sendall(b"QUIT\r\n")
+    assert f.readline().startswith(b"+OK")
+    sock.close()
+
+
+def test_failed_logins_up_to_the_limit_end_the_connection(inst):
+    sock, f = raw_session(inst)
+    for attempt in range(3):           # pop3d_auth_failure_limit's default
+        sock.sendall(b"USER %s\r\nPASS wrong-%d\r\n" % (DEMO.encode(), attempt))
+        assert f.readline().startswith(b"+OK")
+        assert f.readline().startswith(b"-ERR [AUTH]")
+    assert f.readline() == b""         # closed after the third
+    sock.close()
+    wait_until(lambda: "Disconnected (auth failed, 3 attempts): rip=127.0.0.1" in inst.log_text(),
+               LOG_TIMEOUT, "the disconnect line")
+
+
+def test_one_connection_over_the_address_limit_is_refused(strict):
+    held = [socket.create_connection(("127.0.0.1", pop3_port(strict)), timeout=TIMEOUT)
+            for _ in range(CONNECTION_LIMIT)]
+    for sock in held:
+        assert sock.makefile("rb").readline().startswith(b"+OK")
+    extra = socket.create_connection(("127.0.0.1", pop3_port(strict)), timeout=TIMEOUT)
+    f = extra.makefile("rb")
+    assert f.readline().startswith(b"-ERR [SYS/TEMP] Too many connections")
+    assert f.readline() == b""
+    extra.close()
+    held.pop().close()
+    # a freed place is taken again
+    def served():
+        s = socket.create_connection(("127.0.0.1", pop3_port(strict)), timeout=TIMEOUT)
+        ok = s.makefile("rb").readline().startswith(b"+OK")
+        s.close()
+        return ok
+    wait_until(served, TIMEOUT, "a connection once one is freed")
+    for sock in held:
+        sock.close()
+    assert "Connection concurrency limit exceeded: 3 from [127.0.0.1] for service" in \
+        strict.log_text()

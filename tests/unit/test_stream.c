@@ -1,7 +1,8 @@
 /*
  * test_stream: buffered streams over a socketpair - line reading with
  * limits, EOF, timeouts, exact reads, pipelining counts, write buffering,
- * sticky errors and replaced transports.
+ * sticky errors, replaced transports, and per-request deadlines against a
+ * peer that trickles bytes.
  */
 #include <check.h>
 #include <errno.h>
@@ -530,6 +531,137 @@ START_TEST(test_replaced_transport_times_out)
 }
 END_TEST
 
+/* A peer that trickles: each call moves one byte, after pause_ms. */
+struct test_trickle {
+	const char *text;	/* what the peer sends; then EOF */
+	size_t pos;
+	long pause_ms;
+	size_t taken;		/* bytes the peer accepted */
+};
+
+#define TEST_TRICKLE_MS 30	/* per byte: 20 bytes take 0.6 s, 40 bytes 1.2 s */
+
+static void test_pause(long ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static ssize_t test_trickle_read(void *ctx, void *buf, size_t len, int *want)
+{
+	struct test_trickle *t = ctx;
+
+	(void)len;
+	(void)want;
+	if (t->text[t->pos] == 0)
+		return 0;
+	test_pause(t->pause_ms);
+	*(char *)buf = t->text[t->pos++];
+	return 1;
+}
+
+static ssize_t test_trickle_write(void *ctx, const void *buf, size_t len, int *want)
+{
+	struct test_trickle *t = ctx;
+
+	(void)buf;
+	(void)len;
+	(void)want;
+	test_pause(t->pause_ms);
+	t->taken++;
+	return 1;
+}
+
+static stream_t *test_trickle_stream(struct test_trickle *t, int *peer)
+{
+	stream_t *st = test_pair(peer);
+
+	stream_set_io(st, test_trickle_read, test_trickle_write, t);
+	stream_set_timeout(st, 1);
+	stream_set_deadline(st, 1);
+	return st;
+}
+
+#define TEST_LINE20 "1234567890123456789\n"
+
+START_TEST(test_deadline_per_request_cuts_trickle)
+{
+	struct test_trickle t = { .text = TEST_LINE20 TEST_LINE20 TEST_LINE20,
+				  .pause_ms = TEST_TRICKLE_MS };
+	int peer;
+	stream_t *st = test_trickle_stream(&t, &peer);
+	str_t line = STR_INIT;
+	time_t start = time(NULL);
+
+	/* each line is well within a request of its own */
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_str_eq(str_cstr(&line), TEST_LINE20);
+	stream_start_request(st);
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_str_eq(str_cstr(&line), TEST_LINE20);
+	/* two lines in one request are not */
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_TIMEOUT);
+	ck_assert_int_eq(stream_error(st), STREAM_TIMEOUT);
+	ck_assert_int_le(time(NULL) - start, 3);
+	str_free(&line);
+	stream_close(st);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_deadline_min_rate_earns_time)
+{
+	struct test_trickle t = { .text = TEST_LINE20 TEST_LINE20, .pause_ms = TEST_TRICKLE_MS };
+	int peer;
+	stream_t *st = test_trickle_stream(&t, &peer);
+	str_t content = STR_INIT;
+
+	/* 1.2 s for 40 bytes at a timeout of 1 s: each byte earns 100 ms */
+	stream_set_min_rate(st, 10);
+	ck_assert_int_eq(stream_read_exact(st, &content, 40), STREAM_OK);
+	ck_assert_str_eq(str_cstr(&content), TEST_LINE20 TEST_LINE20);
+	ck_assert_int_eq(stream_error(st), 0);
+	str_free(&content);
+	stream_close(st);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_deadline_earned_time_capped_at_timeout)
+{
+	int peer;
+	stream_t *st = test_pair(&peer);
+	str_t line = STR_INIT;
+	time_t start = time(NULL);
+
+	stream_set_timeout(st, 1);
+	stream_set_deadline(st, 1);
+	stream_set_min_rate(st, 1);	/* these bytes would earn 10 s... */
+	test_send(peer, "0123456789");
+	/* ...but a silent peer is still cut off after the timeout */
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_TIMEOUT);
+	ck_assert_int_le(time(NULL) - start, 2);
+	str_free(&line);
+	stream_close(st);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_deadline_cuts_slow_reader)
+{
+	struct test_trickle t = { .text = "", .pause_ms = TEST_TRICKLE_MS };
+	int peer;
+	stream_t *st = test_trickle_stream(&t, &peer);
+
+	ck_assert_int_eq(stream_puts(st, TEST_LINE20 TEST_LINE20), STREAM_OK);
+	ck_assert_int_eq(stream_flush(st), STREAM_TIMEOUT);
+	ck_assert_uint_lt(t.taken, 40);
+	stream_close(st);
+	close(peer);
+}
+END_TEST
+
 Suite *suite_stream(void)
 {
 	Suite *suite = suite_create("stream");
@@ -537,6 +669,7 @@ Suite *suite_stream(void)
 	TCase *exact = tcase_create("exact");
 	TCase *output = tcase_create("output");
 	TCase *transport = tcase_create("transport");
+	TCase *deadline = tcase_create("deadline");
 
 	tcase_add_test(lines, test_crlf_and_bare_lf_lines);
 	tcase_add_test(lines, test_line_at_limit_and_one_over);
@@ -560,9 +693,14 @@ Suite *suite_stream(void)
 	tcase_add_test(output, test_write_timeout_when_peer_stops_reading);
 	tcase_add_test(transport, test_replaced_transport_retries_after_wait);
 	tcase_add_test(transport, test_replaced_transport_times_out);
+	tcase_add_test(deadline, test_deadline_per_request_cuts_trickle);
+	tcase_add_test(deadline, test_deadline_min_rate_earns_time);
+	tcase_add_test(deadline, test_deadline_earned_time_capped_at_timeout);
+	tcase_add_test(deadline, test_deadline_cuts_slow_reader);
 	suite_add_tcase(suite, lines);
 	suite_add_tcase(suite, exact);
 	suite_add_tcase(suite, output);
 	suite_add_tcase(suite, transport);
+	suite_add_tcase(suite, deadline);
 	return suite;
 }

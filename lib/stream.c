@@ -18,6 +18,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
@@ -97,6 +99,13 @@ void stream_close(stream_t *st)
 		return;
 	close(st->fd);
 	mem_free(st);
+}
+
+void stream_no_delay(stream_t *st)
+{
+	int on = 1;
+
+	(void)setsockopt(st->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 int stream_fd(const stream_t *st)

@@ -49,6 +49,10 @@ typedef ssize_t (*stream_write_fn)(void *ctx, const void *buf, size_t len, int *
 stream_t *stream_open(int fd);			/* takes ownership of fd */
 void stream_close(stream_t *st);		/* flushes nothing; closes fd */
 int stream_fd(const stream_t *st);
+/* Send each flush at once (TCP_NODELAY; no harm on other descriptors):
+ * the stream already sends whole buffers, and Nagle's algorithm would hold
+ * the last short write of a reply for the peer's delayed ACK (40 ms). */
+void stream_no_delay(stream_t *st);
 void stream_set_timeout(stream_t *st, int seconds);	/* 0: wait forever */
 void stream_set_deadline(stream_t *st, int on);	/* per request, not per call */
 void stream_start_request(stream_t *st);	/* the whole timeout again */

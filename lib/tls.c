@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <strings.h>
@@ -285,18 +283,6 @@ static int tls_handshake(SSL *ssl, int fd, enum tls_conn_role role, int timeout,
 	}
 }
 
-/*
- * OpenSSL writes whole records; with Nagle's algorithm the reply after the
- * session ticket would wait for the client to acknowledge the ticket, a
- * delayed ACK away (40 ms per session on Linux). Not a TCP socket: no harm.
- */
-static void tls_no_delay(int fd)
-{
-	int on = 1;
-
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-}
-
 tls_conn_t *tls_conn_start(SSL *ssl, stream_t *st, enum tls_conn_role role, int timeout,
 			   str_t *err)
 {
@@ -304,7 +290,9 @@ tls_conn_t *tls_conn_start(SSL *ssl, stream_t *st, enum tls_conn_role role, int 
 	int flags = fcntl(fd, F_GETFL);
 	tls_conn_t *conn;
 
-	tls_no_delay(fd);
+	/* OpenSSL writes whole records; with Nagle's algorithm the reply after
+	 * the session ticket would wait a delayed ACK (40 ms per session). */
+	stream_no_delay(st);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		str_set(err, "cannot make the socket non-blocking");
 	} else if (tls_handshake(ssl, fd, role, timeout, err) == 0) {

@@ -119,6 +119,7 @@ static void pop3d_serve(stream_t *client)
 	int counted;
 
 	pop3d_peer(client, rip);
+	stream_no_delay(client);	/* a message's last bytes must not wait for an ACK */
 	if ((counted = pop3d_anvil_connect(client, rip)) < 0)
 		return;
 	pop3d_serve_client(client, rip);

@@ -158,6 +158,14 @@ int pop3d_mailbox_open(pop3d_session_t *s)
 	return s->state == POP3D_TRANSACTION ? 0 : -1;
 }
 
+/* Closing the Maildir releases the lock. */
+static void pop3d_mailbox_unlock(pop3d_session_t *s)
+{
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	s->dir_fd = -1;
+}
+
 void pop3d_mailbox_update(pop3d_session_t *s)
 {
 	size_t failed = 0;
@@ -167,6 +175,7 @@ void pop3d_mailbox_update(pop3d_session_t *s)
 			log_warning("user %s: remove %s: %m", s->user.data, s->list.items[i].name);
 			failed++;
 		}
+	pop3d_mailbox_unlock(s);	/* before the reply: the client may come back at once */
 	if (failed > 0)
 		pop3d_err(s, "[SYS/TEMP] %zu deleted messages could not be removed", failed);
 	else
@@ -175,9 +184,7 @@ void pop3d_mailbox_update(pop3d_session_t *s)
 
 void pop3d_mailbox_close(pop3d_session_t *s)
 {
-	if (s->dir_fd >= 0)
-		close(s->dir_fd);	/* releases the lock */
-	s->dir_fd = -1;
+	pop3d_mailbox_unlock(s);
 	maildir_list_free(&s->list);
 	mem_free(s->deleted);
 	s->deleted = NULL;

@@ -8,7 +8,6 @@
  */
 #include <ctype.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,58 +16,88 @@
 #include "pop3d.h"
 
 #define POP3D_TOP_LINES_DIGITS_MAX 9	/* more body lines than this: the whole body */
+#define POP3D_COPY_CHUNK 65536		/* bytes of a message read at a time */
 
 /* How the copy goes: lines of the body still to send (-1: all). */
 typedef struct pop3d_copy {
 	long body_lines;
 	int in_body;
 	int fresh;			/* the next byte starts a line */
-	size_t line_chars;		/* of the current line, CR and LF not counted */
-	int prev;
+	size_t line_chars;		/* of the current line, its LF not counted */
+	int prev;			/* the last byte sent */
 	long long sent;			/* octets without the stuffing */
 } pop3d_copy_t;
 
-/* One byte of the message into out; 0 when the copy should stop. */
-static int pop3d_copy_byte(pop3d_copy_t *cp, int c, str_t *out)
+static char pop3d_copy_buf[POP3D_COPY_CHUNK];
+
+/* A line starts with first: 0 when TOP has sent its lines. */
+static int pop3d_copy_line_start(pop3d_session_t *s, pop3d_copy_t *cp, int first)
 {
-	if (cp->fresh && cp->in_body && cp->body_lines >= 0 && cp->body_lines-- == 0)
+	if (cp->in_body && cp->body_lines >= 0 && cp->body_lines-- == 0)
 		return 0;
-	if (cp->fresh && c == '.')
-		str_putc(out, '.');
-	if (c == '\n' && cp->prev != '\r') {
-		str_putc(out, '\r');
-		cp->sent++;
-	}
-	str_putc(out, c);
-	cp->sent++;
-	if (c == '\n' && cp->line_chars == 0)
-		cp->in_body = 1;	/* an empty line ends the header */
-	if (c == '\n')
-		cp->line_chars = 0;
-	else if (c != '\r')
-		cp->line_chars++;
-	cp->fresh = c == '\n';
-	cp->prev = c;
+	cp->fresh = 0;
+	if (first == '.')
+		stream_write(s->client, ".", 1);
 	return 1;
 }
 
-static long long pop3d_copy(pop3d_session_t *s, FILE *f, long body_lines)
+static void pop3d_copy_text(pop3d_session_t *s, pop3d_copy_t *cp, const char *text, size_t len)
+{
+	if (len == 0)
+		return;
+	stream_write(s->client, text, len);
+	cp->sent += (long long)len;
+	cp->line_chars += len;
+	cp->prev = (unsigned char)text[len - 1];
+}
+
+/* An LF in the file: CR LF on the wire (one CR, whether or not the file
+ * has it); an empty line ends the header. */
+static void pop3d_copy_line_end(pop3d_session_t *s, pop3d_copy_t *cp)
+{
+	int has_cr = cp->line_chars > 0 && cp->prev == '\r';
+
+	stream_write(s->client, has_cr ? "\n" : "\r\n", has_cr ? 1 : 2);
+	cp->sent += has_cr ? 1 : 2;
+	if (cp->line_chars == (size_t)has_cr)
+		cp->in_body = 1;
+	cp->line_chars = 0;
+	cp->fresh = 1;
+	cp->prev = '\n';
+}
+
+/* One block of the file; 0 when the copy should stop. */
+static int pop3d_copy_block(pop3d_session_t *s, pop3d_copy_t *cp, const char *data, size_t len)
+{
+	while (len > 0) {
+		const char *nl;
+		size_t run;
+
+		if (cp->fresh && !pop3d_copy_line_start(s, cp, data[0]))
+			return 0;
+		nl = memchr(data, '\n', len);
+		run = nl ? (size_t)(nl - data) : len;
+		pop3d_copy_text(s, cp, data, run);
+		if (nl == NULL)
+			break;
+		pop3d_copy_line_end(s, cp);
+		data += run + 1;
+		len -= run + 1;
+	}
+	return 1;
+}
+
+static long long pop3d_copy(pop3d_session_t *s, int fd, long body_lines)
 {
 	pop3d_copy_t cp = { .body_lines = body_lines, .fresh = 1 };
-	str_t out = STR_INIT;
-	int c;
+	ssize_t n;
 
-	while ((c = getc(f)) != EOF && pop3d_copy_byte(&cp, c, &out)) {
-		if (out.len >= STREAM_BUF_SIZE) {
-			stream_write(s->client, out.data, out.len);
-			str_reset(&out);
-		}
-	}
+	while ((n = read(fd, pop3d_copy_buf, sizeof(pop3d_copy_buf))) > 0
+	       && pop3d_copy_block(s, &cp, pop3d_copy_buf, (size_t)n))
+		;
 	if (!cp.fresh)
-		str_append_cstr(&out, "\r\n");	/* the terminator needs a line of its own */
-	str_append_cstr(&out, ".\r\n");
-	stream_write(s->client, out.data, out.len);
-	str_free(&out);
+		stream_write(s->client, "\r\n", 2);	/* the terminator needs a line of its own */
+	stream_write(s->client, ".\r\n", 3);
 	return cp.sent;
 }
 
@@ -77,18 +106,15 @@ static int pop3d_send(pop3d_session_t *s, int i, long body_lines, long long *sen
 {
 	maildir_list_item_t *item = &s->list.items[i];
 	int fd = openat(s->dir_fd, item->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 
-	if (f == NULL) {
+	if (fd < 0) {
 		log_warning("user %s: open %s: %m", s->user.data, item->name);
 		pop3d_err(s, "[SYS/TEMP] Message %d is gone", i + 1);
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
 	pop3d_ok(s, "%lld octets", item->size);
-	*sent = pop3d_copy(s, f, body_lines);
-	fclose(f);
+	*sent = pop3d_copy(s, fd, body_lines);
+	close(fd);
 	return 0;
 }
 

@@ -19,6 +19,7 @@ smtp_session_t *smtp_session_new(int fd, const smtp_target_t *t, const char *por
 	smtp_session_t *s = mem_calloc(1, sizeof(*s));
 
 	s->st = stream_open(fd);
+	stream_no_delay(s->st);		/* the end of the data must not wait for an ACK */
 	s->nexthop = mem_strdup(nexthop);
 	snprintf(s->host, sizeof(s->host), "%s", t->host);
 	snprintf(s->namaddr, sizeof(s->namaddr), "%s[%s]", t->host, t->addr);

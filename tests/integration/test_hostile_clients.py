@@ -82,11 +82,21 @@ def served(inst):
         return c.greeting[0] == 220 and c.cmd("EHLO client.example").code == 250
 
 
+def limit_smtpd(inst, count):
+    """Limit the SMTP service to count processes, and wait until the smtpd
+    processes from before (which master no longer counts) are gone: until
+    then one of them could take a client the test means for the new ones."""
+    before = set(inst.pids("smtpd"))
+    inst.limit_processes(inst.offset + 25, count)
+    inst.reload()
+    wait_until(lambda: not before & set(inst.pids("smtpd")), TIMEOUT + SLACK,
+               "the smtpd processes from before the reload to exit")
+    wait_until(lambda: served(inst), TIMEOUT + SLACK, "the reloaded smtpd")
+
+
 def test_slow_client_is_served_then_timed_out_mid_command():
     with timed_instance() as inst:
-        inst.limit_processes(inst.offset + 25, 1)
-        inst.reload()
-        wait_until(lambda: served(inst), TIMEOUT + SLACK, "the reloaded smtpd")
+        limit_smtpd(inst, 1)
         with RawSmtp(inst.smtp_port) as c:
             for byte in b"EHLO slow\r\n":    # longer in all than TIMEOUT
                 c.send(bytes([byte]))
@@ -168,9 +178,7 @@ def test_endless_data_and_endless_line_keep_smtpd_memory_bounded():
 
 def test_client_that_never_reads_is_dropped_and_the_process_freed():
     with timed_instance() as inst:
-        inst.limit_processes(inst.offset + 25, 1)
-        inst.reload()
-        wait_until(lambda: served(inst), TIMEOUT + SLACK, "the reloaded smtpd")
+        limit_smtpd(inst, 1)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((LOOPBACK, inst.smtp_port))
@@ -189,9 +197,7 @@ def test_client_that_never_reads_is_dropped_and_the_process_freed():
 
 def test_process_limit_worth_of_idle_clients_then_the_next_is_served():
     with timed_instance() as inst:
-        inst.limit_processes(inst.offset + 25, 2)
-        inst.reload()
-        wait_until(lambda: served(inst), TIMEOUT + SLACK, "the reloaded smtpd")
+        limit_smtpd(inst, 2)
         idle = [RawSmtp(inst.smtp_port) for _ in range(2)]
         try:
             with RawSmtp(inst.smtp_port) as busy:

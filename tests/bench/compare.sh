@@ -20,16 +20,27 @@
 # times. Postfix's port 2526 has no TLS, and its submission port
 # authenticates through Dovecot, so Dovecot's CPU counts with Postfix's;
 # the Pochta instance takes the peers' certificate (RSA 2048), so that both
-# servers sign alike. Then the medians of the rounds, and last the line
+# servers sign alike. Then POP3 against the peers' Dovecot (127.0.0.1:2111):
+# bench1's Maildir and one mailbox per client in the Pochta instance
+# (pop3d locks a mailbox to one session; Dovecot lets the clients share
+# bench1's) filled with the same POP3_MESSAGES messages of the shared MIME
+# mix, then ROUNDS times, for each count in POP3_CLIENTS, that many
+# pop3-bench clients for POP3_SECONDS against Dovecot, then Pochta (login,
+# LIST, RETR of every message, QUIT, in a loop): medians of sessions/s,
+# msgs/s, MiB/s, server CPU per message, the peak RSS of one POP3 session
+# process (Dovecot's "pop3", Pochta's "pop3d") and of all at once, and the
+# ratios Pochta/Dovecot. Then the medians of the SMTP rounds, and last the line
 #   pochta/postfix end-to-end ratio: X.XX
 # (median end-to-end rate of Pochta over that of Postfix). The instance is
 # stopped and removed at exit, whatever is left of it is killed by PID; the
 # peers keep running unless PEERS_DOWN=1.
 #
 # Environment: ROUNDS (3), MESSAGES (-n, 3000), SESSIONS (-c, 20), KB (-s, 4),
-# TLS=0 (no TLS runs), TIMEOUT (seconds per run, 300), PEERS_UP=0 (do not run
-# peers/up: Postfix must already listen), PEERS_DOWN=1 (run peers/down at
-# the end), KEEP=1 (keep the temporary directory with each run's output).
+# TLS=0 (no TLS runs), POP3=0 (no POP3 runs), POP3_CLIENTS ("1 10"),
+# POP3_SECONDS (10 per run), POP3_MESSAGES (200), TIMEOUT (seconds per run,
+# 300), PEERS_UP=0 (do not run peers/up: Postfix must already listen),
+# PEERS_DOWN=1 (run peers/down at the end), KEEP=1 (keep the temporary
+# directory with each run's output).
 #
 #   make bench-compare
 #   ROUNDS=5 MESSAGES=5000 sh tests/bench/compare.sh $PWD/build/bin
@@ -44,6 +55,10 @@ TIMEOUT=${TIMEOUT:-300}
 PEERS_UP=${PEERS_UP:-1}
 PEERS_DOWN=${PEERS_DOWN:-0}
 TLS=${TLS:-1}
+POP3=${POP3:-1}
+POP3_CLIENTS=${POP3_CLIENTS:-1 10}
+POP3_SECONDS=${POP3_SECONDS:-10}
+POP3_MESSAGES=${POP3_MESSAGES:-200}
 
 # Where ../shared/peers/up puts the reference Postfix (its defaults).
 PEERS_VAR=/var/tmp/pochta-peers
@@ -64,6 +79,11 @@ positive ROUNDS "$ROUNDS"
 positive MESSAGES "$MESSAGES"
 positive SESSIONS "$SESSIONS"
 positive TIMEOUT "$TIMEOUT"
+positive POP3_SECONDS "$POP3_SECONDS"
+positive POP3_MESSAGES "$POP3_MESSAGES"
+for clients in $POP3_CLIENTS; do
+	positive "a client count in POP3_CLIENTS" "$clients"
+done
 [ "$(id -u)" = 0 ] || die "must run as root (smtp-bench reads and empties Maildirs; peers/up starts Postfix)"
 for prog in pochta master smtpd qmgr local smtp-load; do
 	[ -x "$BIN/$prog" ] || die "$BIN/$prog is missing (make first)"
@@ -108,6 +128,26 @@ echo "virtual_mailbox_limit = $BENCH_QUOTA" >> "$INST/etc/main.cf"
 if [ "$TLS" != 0 ]; then
 	printf 'smtpd_tls_cert_file = %s/cert.pem\nsmtpd_tls_key_file = %s/key.pem\n' \
 		"$PF_TLS" "$PF_TLS" >> "$INST/etc/main.cf"
+fi
+# pop3_fill MAILDIR: POP3_MESSAGES messages of the shared MIME mix.
+pop3_fill() {
+	pop3_bench 127.0.0.1 "$DC_POP3" --maildir "$1" --fill "$POP3_MESSAGES" --max-sessions 0 \
+		-c 1 -t 1 > "$TMP/pop3-fill.log" 2>&1 || { cat "$TMP/pop3-fill.log" >&2; die "cannot fill $1"; }
+}
+
+# The POP3 users and their mailboxes before the start: a new user changes
+# the mailbox table, which restarts the daemons.
+if [ "$POP3" != 0 ]; then
+	[ -x "$POP3_BENCH" ] || die "$POP3_BENCH is missing (POP3=0 skips the POP3 runs)"
+	DC_POP3=2111
+	PO_POP3=$((OFFSET + 110))
+	PO_POP3_PASS=benchpass
+	max_clients=$(echo "$POP3_CLIENTS" | tr ' ' '\n' | sort -n | tail -n 1)
+	for user in $(seq -f "pop3bench%g" "$max_clients"); do
+		echo "$PO_POP3_PASS" | "$BIN/pochta" -c "$INST/etc" user add "$user@localhost" \
+			> "$TMP/pop3-user.log" 2>&1 || { cat "$TMP/pop3-user.log" >&2; die "cannot add $user"; }
+		pop3_fill "$INST/mail/localhost/$user"
+	done
 fi
 "$BIN/pochta" -c "$INST/etc" start
 MASTER=$(cat "$INST/queue/pid/master.pid")
@@ -265,6 +305,78 @@ if [ "$TLS" != 0 ]; then
 		     "$(ratio "$(tls_median "$mode" pochta 4)" "$(tls_median "$mode" postfix 4)")," \
 		     "server CPU per message ratio" \
 		     "$(ratio "$(tls_median "$mode" pochta 5)" "$(tls_median "$mode" postfix 5)")"
+	done
+fi
+
+# --- POP3: Dovecot and Pochta, the same mailbox contents -----------------------
+
+POP3_RESULTS=$TMP/pop3-results
+
+# pop3_run CLIENTS SYSTEM: one pop3_load run; appends "CLIENTS SYSTEM
+# sessions/s msgs/s MiB/s cpu_ms/msg peak_kB_per_session peak_kB_total
+# errors".
+pop3_run() {
+	RUN=$((RUN + 1))
+	dir=$TMP/run$RUN-pop3-$2-$1
+	mkdir -p "$dir"
+	if [ "$2" = dovecot ]; then
+		# shellcheck disable=SC2046 # one word per client
+		set -- "$1" "$2" "$DC_POP3" "${PF_USER#*:}" "$DC_MASTER" pop3 \
+			$(yes "${PF_USER%%:*}" | head -n "$1")
+	else
+		# shellcheck disable=SC2046
+		set -- "$1" "$2" "$PO_POP3" "$PO_POP3_PASS" "$MASTER" pop3d \
+			$(seq -f "pop3bench%g@localhost" "$1")
+	fi
+	clients=$1 sys=$2
+	shift 2
+	# a failed session is counted and shown, and the runs go on
+	out=$(pop3_load "$dir" "$POP3_SECONDS" 100000 "$@") || grep -h '^errors: [1-9]' "$dir"/client.* |
+		sed "s/^/compare.sh: $sys at $clients client(s), run $RUN: /" >&2
+	echo "$out" | awk -v c="$clients" -v sys="$sys" -v hz="$HZ" '{
+		t = $4 > 0 ? $4 : 1
+		printf "%d %s %.2f %.1f %.2f %.3f %d %d %d\n", c, sys, $1 / t, $2 / t, $3 / t,
+		       $5 * 1000 / hz / ($2 > 0 ? $2 : 1), $6, $7, $9 }' >> "$POP3_RESULTS"
+}
+
+# pop3_median CLIENTS SYSTEM FIELD: as median, over the POP3 runs.
+pop3_median() {
+	awk -v c="$1" -v sys="$2" -v f="$3" '$1 == c && $2 == sys { print $f }' "$POP3_RESULTS" |
+		sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+if [ "$POP3" != 0 ]; then
+	pop3_fill "$PF_MAILDIR"
+	: > "$POP3_RESULTS"
+	r=1
+	while [ "$r" -le "$ROUNDS" ]; do
+		for clients in $POP3_CLIENTS; do
+			pop3_run "$clients" dovecot
+			pop3_run "$clients" pochta
+		done
+		r=$((r + 1))
+	done
+	echo
+	echo "POP3, medians of $ROUNDS round(s) of $POP3_SECONDS s: each client loops login, LIST," \
+	     "RETR of all $POP3_MESSAGES messages (MIME mix), QUIT; Pochta gives each client a" \
+	     "mailbox of its own (it locks a mailbox to one session), Dovecot shares bench1's"
+	printf "  %-8s %7s %10s %9s %7s %11s %22s\n" "" "" "" "" "" "server CPU" "peak RSS (kB)"
+	printf "  %-8s %7s %10s %9s %7s %11s %11s %10s %7s\n" "" clients sessions/s msgs/s MiB/s \
+		ms/msg "per session" total errors
+	for clients in $POP3_CLIENTS; do
+		for sys in dovecot pochta; do
+			printf "  %-8s %7d %10.2f %9.1f %7.2f %11.3f %11d %10d %7d\n" "$sys" "$clients" \
+				"$(pop3_median "$clients" "$sys" 3)" "$(pop3_median "$clients" "$sys" 4)" \
+				"$(pop3_median "$clients" "$sys" 5)" "$(pop3_median "$clients" "$sys" 6)" \
+				"$(pop3_median "$clients" "$sys" 7)" "$(pop3_median "$clients" "$sys" 8)" \
+				"$(awk -v c="$clients" -v sys="$sys" '$1 == c && $2 == sys { e += $9 }
+				       END { print e + 0 }' "$POP3_RESULTS")"
+		done
+		echo "pochta/dovecot POP3 at $clients client(s): msgs/s ratio" \
+		     "$(ratio "$(pop3_median "$clients" pochta 4)" "$(pop3_median "$clients" dovecot 4)")," \
+		     "server CPU per message ratio" \
+		     "$(ratio "$(pop3_median "$clients" pochta 6)" "$(pop3_median "$clients" dovecot 6)")"
 	done
 fi
 

@@ -91,3 +91,107 @@ tree_cpu_ticks() {
 		print sum + 0
 	}'
 }
+
+# --- POP3 (pop3.sh, compare.sh) ----------------------------------------------
+
+# The shared POP3 load generator, beside the checkout in ../shared.
+POP3_BENCH=$(cd "$(dirname "$0")/../../.." && pwd)/shared/bench/pop3-bench
+
+# pop3_bench ARG...: pop3-bench without its own sampling of the server,
+# which walks all of /proc four times a second in every client process (at
+# ten clients most of a core taken from the server): it finds the server
+# with ss, and finds none when ss is not on its PATH. pop3_load measures
+# the server's CPU and memory itself.
+pop3_bench() {
+	PATH=/nonexistent "$POP3_BENCH" "$@"
+}
+
+# descendants_mem PID NAME: "pid VmRSS VmHWM" (kB) of each live descendant
+# of PID whose name is NAME (a daemon may fork per client and per login).
+# Only the descendants' status files are read, found through the kernel's
+# children lists with the shell's read (a walk of all of /proc ten times a
+# second would cost the server a good part of a core); one cat, since
+# processes come and go meanwhile.
+descendants_mem() {
+	files='' level=$1
+	while [ -n "$level" ]; do
+		next=
+		for parent in $level; do
+			kids=
+			{ read -r kids; } 2>/dev/null < "/proc/$parent/task/$parent/children" || true
+			for kid in $kids; do
+				files="$files /proc/$kid/status"
+			done
+			next="$next $kids"
+		done
+		level=${next# }
+		[ -n "${level% }" ] || level=
+	done
+	[ -n "$files" ] || return 0
+	# shellcheck disable=SC2086 # one word per file
+	cat $files 2>/dev/null | awk -v name="$2" '
+	function flush() { if (n == name && rss != "") print pid, rss, hwm }
+	/^Name:/ { flush(); n = $2; pid = rss = hwm = "" }
+	/^Pid:/ { pid = $2 }
+	/^VmRSS:/ { rss = $2 }
+	/^VmHWM:/ { hwm = $2 }
+	END { flush() }'
+}
+
+# mem_sampler PID NAME FILE: until FILE.stop exists, append a sample of
+# descendants_mem every 0.1 s to FILE, one "-" line after each sample.
+mem_sampler() {
+	while [ ! -e "$3.stop" ]; do
+		{ descendants_mem "$1" "$2"; echo -; } >> "$3"
+		sleep 0.1
+	done
+}
+
+# mem_peaks FILE: "peak_process_kB peak_total_kB processes" of a
+# mem_sampler file: the largest VmHWM of one process, the largest sum of
+# VmRSS over one sample, and how many distinct processes were seen.
+mem_peaks() {
+	awk '$1 == "-" { if (sum > tot) tot = sum; sum = 0; next }
+	     { sum += $2; if ($3 > hwm) hwm = $3; seen[$1] = 1 }
+	     END { for (p in seen) n++; print hwm + 0, tot + 0, n + 0 }' "$1"
+}
+
+# pop3_load DIR SECONDS MAX_SESSIONS PORT PASSWORD ROOT NAME USER...: one
+# pop3-bench client per USER, all at once (a mailbox serves one POP3
+# session at a time), each looping login, LIST, RETR of every message,
+# QUIT for SECONDS or MAX_SESSIONS sessions, while the memory of ROOT's
+# descendants called NAME is sampled. Prints "sessions msgs MiB seconds
+# cpu_ticks peak_process_kB peak_total_kB processes errors" (failed
+# sessions and short RETRs), the seconds
+# those of the slowest client, the CPU that of ROOT's process tree; the
+# outputs stay in DIR. Status 1 when a client failed.
+pop3_load() {
+	dir=$1 secs=$2 max=$3 port=$4 pass=$5 root=$6 name=$7
+	shift 7
+	rm -f "$dir"/client.* "$dir/mem" "$dir/mem.stop"
+	mem_sampler "$root" "$name" "$dir/mem" &
+	sampler=$!
+	cpu0=$(tree_cpu_ticks "$root")
+	i=0 clients=''
+	for user in "$@"; do
+		i=$((i + 1))
+		pop3_bench 127.0.0.1 "$port" --user "$user" --pass "$pass" -c 1 -t "$secs" \
+			--max-sessions "$max" > "$dir/client.$i" 2>&1 &
+		clients="$clients $!"
+	done
+	failed=0
+	for pid in $clients; do
+		wait "$pid" || failed=1
+	done
+	cpu1=$(tree_cpu_ticks "$root")
+	: > "$dir/mem.stop"
+	wait "$sampler"
+	# sessions:  N in T s = ...   retrieved: N msgs, X MiB = ...   errors: N ...
+	awk -v cpu=$((cpu1 - cpu0)) -v mem="$(mem_peaks "$dir/mem")" '
+		/^sessions:/ { s += $2; if ($4 > t) t = $4 }
+		/^retrieved:/ { m += $2; b += $4 }
+		/^errors:/ { e += $2 }
+		match($0, /short RETRs: [0-9]+/) { e += substr($0, RSTART + 13, RLENGTH - 13) }
+		END { printf "%d %d %.2f %.2f %d %s %d\n", s, m, b, t, cpu, mem, e }' "$dir"/client.*
+	return $failed
+}

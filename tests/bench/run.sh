@@ -19,12 +19,14 @@
 # and of its children still alive at the end. Then stops the instance, kills
 # by PID anything of it left, and removes it. Ratios are measured in this one
 # run and only printed: nothing here asserts a timing.
-# Last, with this instance stopped, it runs relay.sh: A relaying to B over
-# loopback, against local delivery at 1, 10 and 50 sessions.
+# Then, with this instance stopped, it runs relay.sh: A relaying to B over
+# loopback, against local delivery at 1, 10 and 50 sessions; last pop3.sh,
+# the POP3 benchmark on an instance of its own.
 # Settings come from the environment: MESSAGES (5000 per phase), SESSIONS
 # (20), KB (4), REUSE (1), TLS=0 (the plain phase only), DELIVERY_TIMEOUT
 # seconds per phase (300), KEEP=1 keeps the directory, RELAY=0 skips
-# relay.sh (whose own settings are RELAY_MESSAGES and RELAY_SESSIONS).
+# relay.sh (whose own settings are RELAY_MESSAGES and RELAY_SESSIONS), POP3=0
+# skips pop3.sh (POP3_CLIENTS, POP3_SECONDS, POP3_MESSAGES, POP3_BIG_MB).
 set -eu
 
 BIN=${1:?usage: run.sh BIN_DIR}
@@ -149,4 +151,10 @@ if [ "${RELAY:-1}" != 0 ]; then
 	instance_stop "$BIN" "$INST"	# two instances of its own; this one would only be in the way
 	echo
 	sh "$(dirname "$0")/relay.sh" "$BIN"
+fi
+
+if [ "${POP3:-1}" != 0 ]; then
+	instance_stop "$BIN" "$INST"
+	echo
+	sh "$(dirname "$0")/pop3.sh" "$BIN"
 fi

@@ -7,6 +7,7 @@
 #   make check      dependencies, build, unit and integration tests, plain and sanitized
 #   make fuzz       every libFuzzer harness for FUZZ_SECONDS each (clang)
 #   make fuzz-smoke each harness for a few seconds (part of make check)
+#   make torture    kill -9 of random daemons under TORTURE_MESSAGES (3000) messages
 #   make bench      load benchmark against a fresh instance
 #   make bench-compare  Pochta against the reference Postfix in one run (root; ../shared)
 #   make install    PREFIX=/usr DESTDIR= INSTALL_SENDMAIL=no (README: Installing)
@@ -66,6 +67,7 @@ MAN_GENERATED = $(BUILD)/man/pochta-conf.5
 PYTHON    ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 
 .PHONY: all deps run check unit unit-san integration integration-san bench bench-compare install clean
+.PHONY: torture
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-clang
 all: $(PROGRAMS) $(BENCH_BIN) $(MAN_GENERATED)
 
@@ -125,6 +127,12 @@ integration: all
 # in each instance's mail log, which the suite checks.
 integration-san:
 	$(MAKE) SAN=1 integration
+
+# The kill -9 torture test with TORTURE_MESSAGES (make check runs 300).
+TORTURE_MESSAGES ?= 3000
+torture: all
+	TORTURE_MESSAGES=$(TORTURE_MESSAGES) POCHTA_BIN=$(abspath $(BUILD)/bin) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_torture.py
 
 check: deps
 	$(MAKE) all

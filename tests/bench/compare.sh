@@ -95,18 +95,10 @@ for tool in "$SMTP_BENCH" "$SHARED/peers/up" "$SHARED/peers/down"; do
 		"$tool is missing (expected the directory ../shared next to the repository)"
 done
 
-TMP=$(mktemp -d /tmp/pochta-compare.XXXXXX)
-chmod 755 "$TMP"
-INST=$TMP/inst
-RESULTS=$TMP/results
+bench_workdir compare
 
 cleanup() {
-	instance_stop "$BIN" "$INST"
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "compare.sh: kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
+	bench_cleanup compare.sh
 	if [ "$PEERS_DOWN" = 1 ]; then
 		"$SHARED/peers/down" || true
 	fi

@@ -61,6 +61,26 @@ instance_stop() {
 	done
 }
 
+# bench_workdir NAME: a fresh temporary directory for a benchmark script's
+# instance and results (TMP, INST, RESULTS), removed by bench_cleanup.
+bench_workdir() {
+	TMP=$(mktemp -d "/tmp/pochta-$1.XXXXXX")
+	chmod 755 "$TMP"
+	INST=$TMP/inst
+	RESULTS=$TMP/results
+}
+
+# bench_cleanup SCRIPT: stop the instance (by PID whatever is left), then
+# remove TMP, or keep it and say so when KEEP=1.
+bench_cleanup() {
+	instance_stop "$BIN" "$INST"
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "$1: kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+
 # tree_cpu_ticks PID: the CPU time, in clock ticks (getconf CLK_TCK), that
 # PID and its live descendants have used, with what their children already
 # reaped used (utime + stime + cutime + cstime of each), so the difference

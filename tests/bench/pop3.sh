@@ -51,18 +51,10 @@ done
 [ -x "$POP3_BENCH" ] || die "$POP3_BENCH is missing: the shared tools must be beside" \
 	"the checkout (POP3=0 skips this benchmark)"
 
-TMP=$(mktemp -d /tmp/pochta-pop3.XXXXXX)
-chmod 755 "$TMP"
-INST=$TMP/inst
-RESULTS=$TMP/results
+bench_workdir pop3
 
 cleanup() {
-	instance_stop "$BIN" "$INST"
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "pop3.sh: kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
+	bench_cleanup pop3.sh
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -45,18 +45,10 @@ for prog in pochta master smtpd qmgr local smtp-load; do
 	[ -x "$BIN/$prog" ] || { echo "run.sh: $BIN/$prog is missing (make first)" >&2; exit 1; }
 done
 
-TMP=$(mktemp -d /tmp/pochta-bench.XXXXXX)
-chmod 755 "$TMP"
-INST=$TMP/inst
-RESULTS=$TMP/results
+bench_workdir bench
 
 cleanup() {
-	instance_stop "$BIN" "$INST"
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "run.sh: kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
+	bench_cleanup run.sh
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

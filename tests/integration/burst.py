@@ -19,16 +19,23 @@ SEND_TIMEOUT = 15             # seconds for one SMTP reply in the burst
 
 
 class Burst:
-    """count messages from sender to rcpt through inst's SMTP port."""
+    """count messages from sender to rcpt through inst's SMTP port.
 
-    def __init__(self, inst, prefix, count, sender, rcpt):
+    A client that must outlast a stopped master gives more tries, a pause
+    between two of them and a longer deadline; interval spreads the burst
+    over time (seconds from one message to the next in each thread)."""
+
+    def __init__(self, inst, prefix, count, sender, rcpt, tries=BURST_SEND_TRIES,
+                 retry_pause=0, deadline=BURST_SEND_DEADLINE, threads=BURST_THREADS, interval=0):
         self.inst, self.sender, self.rcpt = inst, sender, rcpt
+        self.tries, self.retry_pause, self.thread_count = tries, retry_pause, threads
+        self.interval = interval
         self.tokens = [unique_token(prefix) + "-%03d" % i for i in range(count)]
         self.accepted = []
         self.retries = 0
         self.failures = []
         self.lock = threading.Lock()
-        self.deadline = time.monotonic() + BURST_SEND_DEADLINE
+        self.deadline = time.monotonic() + deadline
 
     def message(self, token):
         return ("From: <%s>\nSubject: burst %s\nMessage-ID: <%s@example.org>\n\n"
@@ -37,7 +44,9 @@ class Burst:
     def send_one(self, session, token):
         """Send on session (reconnecting as needed); return the session."""
         last = "not tried: the burst's deadline passed"
-        for _ in range(BURST_SEND_TRIES):
+        for attempt in range(self.tries):
+            if attempt and self.retry_pause:
+                time.sleep(self.retry_pause)
             if time.monotonic() > self.deadline:
                 break
             try:
@@ -62,7 +71,10 @@ class Burst:
 
     def worker(self, tokens):
         session = None
+        due = time.monotonic()
         for token in tokens:
+            time.sleep(max(0, due - time.monotonic()))
+            due += self.interval
             session = self.send_one(session, token)
         if session is not None:
             try:
@@ -71,8 +83,9 @@ class Burst:
                 pass
 
     def start(self):
-        self.threads = [threading.Thread(target=self.worker, args=(self.tokens[i::BURST_THREADS],))
-                        for i in range(BURST_THREADS)]
+        self.threads = [threading.Thread(target=self.worker,
+                                         args=(self.tokens[i::self.thread_count],))
+                        for i in range(self.thread_count)]
         for t in self.threads:
             t.start()
 

@@ -39,7 +39,7 @@ import pytest
 from pochta_instance import (COMMAND_TIMEOUT, LOOPBACK, RawSmtp, bin_dir,
                              proc_status_field, running_instance, split_delivered,
                              unique_token, wait_until)
-from test_relay import FakeSmtp
+from test_relay import FakeSmtp, write_table
 
 SENDER = "alice@example.org"
 LOCAL_DOMAIN = "example.test"
@@ -102,10 +102,8 @@ def fake():
 def relayer(fake):
     """Sends fake.example to the fake server; loopback is in mynetworks."""
     with running_instance(start=False) as inst:
-        path = os.path.join(inst.etc, "transport")
-        with open(path, "w") as f:
-            f.write("%s smtp:[%s]:%d\n" % (FAKE_DOMAIN, LOOPBACK, fake.port))
-        inst.set_param("transport_maps", "texthash:" + path)
+        inst.set_param("transport_maps", write_table(inst, "transport", [
+            "%s smtp:[%s]:%d" % (FAKE_DOMAIN, LOOPBACK, fake.port)]))
         inst.start()
         yield inst
 

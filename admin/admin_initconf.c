@@ -138,8 +138,9 @@ void admin_initconf_master_cf(const admin_instance_t *inst, str_t *text)
 		   "    -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes\n%s",
 		   inst->port_offset + ADMIN_PORT_SUBMISSION, ADMIN_INITCONF_MUA_RESTRICTIONS);
 	str_printf(text, "# POP3 on port %ld (+110) with STLS, and pop3s on %ld (+995) with TLS\n"
-		   "# from the first byte. pop3d starts as root (unpriv n) only to become\n"
-		   "# the mailbox owner after a login; it reads commands as mail_owner.\n"
+		   "# from the first byte. pop3d starts as root (unpriv n) only to give each\n"
+		   "# session the mailbox owner's ids; a login process of mail_owner's reads\n"
+		   "# the client until then.\n"
 		   "%-9ld   inet  n       n       n       -       -       pop3d\n"
 		   "%-9ld   inet  n       n       n       -       -       pop3d\n"
 		   "    -o pop3d_tls_wrappermode=yes\n",

@@ -26,7 +26,8 @@ import pytest
 
 from pochta_instance import (LOOPBACK, Smtp, proc_status_field, running_instance, unique_token,
                              wait_until)
-from test_relay import HANG, FakeSmtp, add_services, message, service, write_table
+from test_relay import (HANG, FakeSmtp, add_services, fake, message,  # noqa: F401 (fake: a fixture)
+                        service, write_table)
 
 SENDER = "demo@localhost"
 WAIT = 20                       # seconds for a delivery or a log line
@@ -46,13 +47,6 @@ def closed_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeSmtp()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ import pytest
 from pochta_instance import (COMMAND_TIMEOUT, LOOPBACK, RawSmtp, bin_dir,
                              proc_status_field, running_instance, split_delivered,
                              unique_token, wait_until)
-from test_relay import FakeSmtp, write_table
+from test_relay import fake, write_table  # noqa: F401 (fake: a fixture)
 
 SENDER = "alice@example.org"
 LOCAL_DOMAIN = "example.test"
@@ -89,13 +89,6 @@ def outside():
         inst.recorder = recorder
         inst.start()
         yield inst
-
-
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeSmtp()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

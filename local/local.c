@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "conf.h"
 #include "daemon.h"
 #include "local.h"
@@ -68,28 +69,15 @@ static void local_pre_drop(void)
 								   : LOCAL_HEADER_READ_MAX;
 }
 
-/* One client (qmgr) may send many requests over one connection. */
+static void local_handle(const ipc_msg_t *req, ipc_msg_t *reply)
+{
+	local_request(&local_ctx, req, reply);
+}
+
+/* qmgr's requests over one connection. */
 static void local_serve(stream_t *client)
 {
-	ipc_msg_t *req = ipc_new();
-	ipc_msg_t *reply = ipc_new();
-	int rc;
-
-	stream_set_timeout(client, (int)conf_time("ipc_timeout"));
-	while ((rc = ipc_read(client, req)) == 0) {
-		ipc_clear(reply);
-		local_request(&local_ctx, req, reply);
-		if ((rc = ipc_write(client, reply)) != 0 || (rc = stream_flush(client)) != 0) {
-			log_warning("cannot send delivery status to qmgr (status %d)", rc);
-			break;
-		}
-		if (daemon_reload_requested())
-			break;
-	}
-	if (rc == IPC_BAD)
-		log_warning("malformed request from qmgr");
-	ipc_free(req);
-	ipc_free(reply);
+	agent_serve(client, local_handle, NULL);
 }
 
 int main(int argc, char **argv)

@@ -62,10 +62,16 @@ _Noreturn void pop3d_login_main(stream_t *client, const char *rip, int handoff_f
 
 void pop3d_login_handoff(pop3d_session_t *s, const char *user, const char *method)
 {
-	ipc_msg_t *msg = ipc_new();
+	ipc_msg_t *msg;
 	const char *rest;
 	size_t rest_len = stream_peek(s->client, &rest);
 
+	if (strlen(user) > POP3D_USER_MAX || strlen(method) > POP3D_METHOD_MAX) {
+		log_warning("rip=%s: login name or method too long to serve", s->rip);
+		pop3d_err(s, "[AUTH] Login name too long");
+		return;		/* pop3d_handoff_read would refuse it */
+	}
+	msg = ipc_new();
 	stream_flush(s->client);	/* replies so far go before the session's */
 	ipc_add(msg, "user", user);
 	ipc_add(msg, "method", method);

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "agent.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -111,33 +112,11 @@ static void smtp_post_drop(void)
 	smtp_sasl_setup();
 }
 
-/* One client (qmgr) sends many requests over one connection. */
+/* qmgr's requests over one connection; the cached sessions go with it. */
 static void smtp_serve(stream_t *client)
 {
-	ipc_msg_t *req = ipc_new();
-	ipc_msg_t *reply = ipc_new();
-	int rc;
-
-	stream_set_timeout(client, (int)conf_time("ipc_timeout"));
-	for (;;) {
-		if (stream_pending(client) == 0)
-			smtp_cache_idle_wait(stream_fd(client));
-		if ((rc = ipc_read(client, req)) != 0)
-			break;
-		ipc_clear(reply);
-		smtp_request(req, reply);
-		if ((rc = ipc_write(client, reply)) != 0 || (rc = stream_flush(client)) != 0) {
-			log_warning("cannot send delivery status to qmgr (status %d)", rc);
-			break;
-		}
-		if (daemon_reload_requested())
-			break;
-	}
-	if (rc == IPC_BAD)
-		log_warning("malformed request from qmgr");
+	agent_serve(client, smtp_request, smtp_cache_idle_wait);
 	smtp_cache_close();
-	ipc_free(req);
-	ipc_free(reply);
 }
 
 int main(int argc, char **argv)

@@ -246,6 +246,12 @@ class Instance:
     def pids(self, name):
         return [pid for pid, n in self.processes() if n == name]
 
+    def forked_pids(self, name):
+        """pids of name's processes that another of name's forked (pop3d's
+        login and session processes), not those master started."""
+        pids = self.pids(name)
+        return [pid for pid in pids if proc_ppid(pid) in pids]
+
     def children(self):
         """[(pid, name)] of the master's live children."""
         master = self.master_pid()

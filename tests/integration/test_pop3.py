@@ -22,8 +22,8 @@ import time
 
 import pytest
 
-from pochta_instance import (Smtp, proc_ppid, proc_status_field, running_instance,
-                             unique_token, wait_until)
+from pochta_instance import (Smtp, proc_status_field, running_instance, unique_token,
+                             wait_until)
 
 DEMO = "demo@localhost"
 FAILURE_DELAY = 1               # pop3d_auth_failure_delay, seconds
@@ -232,16 +232,11 @@ def test_auth_plain_logs_in(inst):
     p.quit()
 
 
-def pop3d_tree(inst):
-    """{pid: (parent pid, [real, effective, saved, filesystem uid])} of pop3d."""
-    tree = {pid: (proc_ppid(pid), proc_status_field(pid, "Uid")) for pid in inst.pids("pop3d")}
-    return {pid: entry for pid, entry in tree.items() if None not in entry}   # still alive
-
-
 def children_uids(inst):
-    """The uids of the pop3d processes forked by a pop3d process, by pid."""
-    tree = pop3d_tree(inst)
-    return {pid: uids for pid, (ppid, uids) in tree.items() if ppid in tree}
+    """[real, effective, saved, filesystem uid] of the pop3d processes a
+    pop3d process forked, by pid."""
+    uids = {pid: proc_status_field(pid, "Uid") for pid in inst.forked_pids("pop3d")}
+    return {pid: u for pid, u in uids.items() if u is not None}    # still alive
 
 
 def wait_for_children(inst, want, what):
@@ -271,7 +266,7 @@ def test_login_runs_as_mail_owner_and_the_session_as_the_mailbox_owner(inst, sec
     p.quit()
     wait_for_children(inst, [], "the end of the session")
     # only the process master started keeps root, and it never read the client
-    assert all(uids == ["0"] * 4 for uids in (u for _, u in pop3d_tree(inst).values()))
+    assert all(proc_status_field(pid, "Uid") in (["0"] * 4, None) for pid in inst.pids("pop3d"))
 
 
 def test_login_and_logout_are_logged(inst):
@@ -468,3 +463,19 @@ def test_one_connection_over_the_address_limit_is_refused(strict):
         sock.close()
     assert "Connection concurrency limit exceeded: 3 from [127.0.0.1] for service" in \
         strict.log_text()
+
+
+def test_login_name_too_long_to_hand_over_is_refused(inst):
+    """A name libsasl2 accepts but pop3d would not hand to a session."""
+    name = "x" * 300
+    res = subprocess.run(["saslpasswd2", "-f", os.path.join(inst.etc, "sasldb2"), "-u",
+                          "localhost", "-p", "-c", name], input=b"Long-1\n",
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+    assert res.returncode == 0, res.stderr
+    sock, f = raw_session(inst)
+    cred = base64.b64encode(b"\0" + name.encode() + b"@localhost\0Long-1")
+    sock.sendall(b"AUTH PLAIN " + cred + b"\r\n")
+    assert f.readline().startswith(b"-ERR [AUTH] Login name too long")
+    sock.sendall(b"QUIT\r\n")                     # still the login process's session
+    assert f.readline().startswith(b"+OK")
+    sock.close()

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from pochta_instance import (Smtp, proc_ppid, proc_status_field, running_instance,
-                             system_user, unique_token, wait_until)
+from pochta_instance import (Smtp, proc_status_field, running_instance, system_user,
+                             unique_token, wait_until)
 
 DOMAIN = "sys.example"
 PASSWORD = "Sys-Secret-1"
@@ -49,8 +49,7 @@ def login(inst, user):
 
 def session_uids(inst):
     """The uids of the pop3d processes that a pop3d process forked."""
-    pids = inst.pids("pop3d")
-    return [proc_status_field(pid, "Uid") for pid in pids if proc_ppid(pid) in pids]
+    return [proc_status_field(pid, "Uid") for pid in inst.forked_pids("pop3d")]
 
 
 def test_system_user_reads_and_deletes_home_maildir(inst, sys_user):

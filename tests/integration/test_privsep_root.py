@@ -410,18 +410,12 @@ def test_daemon_runs_entirely_as_mail_owner(staged, name):
         assert proc_status_field(pid, "Groups") in ([str(owner[1][0])], None)
 
 
-def pop3d_forked(inst):
-    """The pop3d processes that a pop3d process forked: login and session ones."""
-    pids = inst.pids("pop3d")
-    return [pid for pid in pids if proc_ppid(pid) in pids]
-
-
 def test_pop3d_login_process_runs_entirely_as_mail_owner(staged):
     """The process that reads a client before its login is mail_owner's."""
     inst, users, _ = staged
     owner = ([users.uid(users.owner)] * 4, [users.gid(users.owner)] * 4)
     mailbox = ([users.uid(users.vmail)] * 4, [users.gid(users.vmail)] * 4)
-    pids = wait_until(lambda: len(pop3d_forked(inst)) >= 2 and pop3d_forked(inst), WAIT,
+    pids = wait_until(lambda: len(inst.forked_pids("pop3d")) >= 2 and inst.forked_pids("pop3d"), WAIT,
                       "a login and a session process for the two POP3 clients")
     waiting = [pid for pid in pids if ids(pid) != mailbox]
     assert len(pids) - len(waiting) == 1, "one session process serves the logged-in client"
@@ -469,7 +463,7 @@ def test_no_process_but_master_local_and_pop3d_keeps_uid_0(staged):
         if name not in ("local", "pop3d"):
             wait_until(lambda: 0 not in (ids(pid) or ([],))[0], STARTUP_DROP_TIMEOUT,
                        "%s %d (uids %s) to drop root" % (name, pid, ids(pid)))
-    for pid in pop3d_forked(inst):
+    for pid in inst.forked_pids("pop3d"):
         assert 0 not in (ids(pid) or ([],))[0], "pop3d %d runs as %s" % (pid, ids(pid))
 
 

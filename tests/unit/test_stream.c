@@ -1,6 +1,7 @@
 /*
  * test_stream: buffered streams over a socketpair - line reading with
- * limits, EOF, timeouts, exact reads, pipelining counts, write buffering,
+ * limits, EOF, timeouts, exact reads, pipelining counts, bytes put back
+ * (preload) and taken without waiting (read_ready), write buffering,
  * sticky errors, replaced transports, and per-request deadlines against a
  * peer that trickles bytes.
  */
@@ -210,6 +211,55 @@ START_TEST(test_timeout_not_hit_when_data_arrives)
 	str_free(&line);
 	stream_close(st);
 	close(peer);
+}
+END_TEST
+
+START_TEST(test_preload_goes_before_buffered_bytes)
+{
+	int peer;
+	stream_t *st = test_pair(&peer);
+	str_t line = STR_INIT;
+	static char too_big[STREAM_BUF_SIZE];
+
+	test_send(peer, "USER a\r\nSTAT\r\n");
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_int_eq(stream_preload(st, "LIST\r\n", 6), 0);
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_str_eq(str_cstr(&line), "LIST\r\n");
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_str_eq(str_cstr(&line), "STAT\r\n");
+	/* what does not fit beside the unread bytes is refused, nothing lost */
+	test_send(peer, "QUIT\r\n");
+	ck_assert_int_eq(stream_read_exact(st, &line, 1), STREAM_OK);
+	ck_assert_int_eq(stream_preload(st, too_big, sizeof(too_big)), -1);
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_str_eq(str_cstr(&line), "UIT\r\n");
+	str_free(&line);
+	stream_close(st);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_read_ready_never_waits)
+{
+	int peer;
+	stream_t *st = test_pair(&peer);
+	str_t line = STR_INIT;
+	char buf[16];
+
+	stream_set_timeout(st, 5);
+	ck_assert_int_eq(stream_read_ready(st, buf, sizeof(buf)), 0);	/* nothing yet */
+	test_send(peer, "A\r\nBC");
+	ck_assert_int_eq(stream_getline(st, &line, 512), STREAM_OK);
+	ck_assert_int_eq(stream_read_ready(st, buf, sizeof(buf)), 2);	/* buffered first */
+	ck_assert_int_eq(memcmp(buf, "BC", 2), 0);
+	test_send(peer, "DEF");
+	ck_assert_int_eq(stream_read_ready(st, buf, sizeof(buf)), 3);
+	ck_assert_int_eq(memcmp(buf, "DEF", 3), 0);
+	close(peer);
+	ck_assert_int_eq(stream_read_ready(st, buf, sizeof(buf)), STREAM_EOF);
+	str_free(&line);
+	stream_close(st);
 }
 END_TEST
 
@@ -682,6 +732,8 @@ Suite *suite_stream(void)
 	tcase_add_test(lines, test_pending_after_pipelined_burst);
 	tcase_add_test(lines, test_peek_leaves_pending_bytes);
 	tcase_add_test(lines, test_discard_pending);
+	tcase_add_test(lines, test_preload_goes_before_buffered_bytes);
+	tcase_add_test(lines, test_read_ready_never_waits);
 	tcase_add_test(exact, test_read_exact_binary_chunks);
 	tcase_add_test(exact, test_read_exact_larger_than_buffer);
 	tcase_add_test(exact, test_read_exact_eof_short);
